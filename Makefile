@@ -1,0 +1,47 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+# Each creates .venv when it is missing and installs skfral (editable) with the
+# tested versions in requirements/constraints.txt.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+CONSTRAINTS := requirements/constraints.txt
+STAMP := $(VENV)/.skfral-installed
+
+.PHONY: demo test install docs lint clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the package metadata or the pins change.
+$(STAMP): $(BIN)/python setup.py $(CONSTRAINTS) requirements/dev.txt
+	$(PIP) install --upgrade "pip>=23" -c $(CONSTRAINTS)
+	$(PIP) install -c $(CONSTRAINTS) -e ".[tests,dask]" -r requirements/dev.txt
+	# modAL-python 0.4.2.1 declares skorch==0.9.0, which breaks current
+	# scikit-learn: install it without its dependencies (README, "Installation").
+	$(PIP) install --no-deps -c $(CONSTRAINTS) "modAL-python==0.4.2.1"
+	# Peer PGD for the cross-check test; imports neither torchvision nor requests.
+	$(PIP) install --no-deps -c $(CONSTRAINTS) "torchattacks==3.5.1"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m skfral demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+docs: $(STAMP)
+	$(PIP) install -c $(CONSTRAINTS) -e ".[docs]"
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check skfral tests examples benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/generated

@@ -1,0 +1,220 @@
+"""Input validation shared by every subpackage (numpy only, no torch)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "check_finite_array",
+    "check_int",
+    "check_real",
+    "check_option",
+    "check_sensitive_features",
+    "check_same_length",
+    "num_samples",
+]
+
+
+def check_int(value, name, *, min_value=None, max_value=None):
+    """Return ``value`` as an int, or raise a message naming ``name``.
+
+    Examples
+    --------
+    >>> check_int(3, "n_steps", min_value=1)
+    3
+    >>> check_int(0, "n_steps", min_value=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_steps=0 is invalid: expected an integer >= 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(
+            f"{name}={value!r} has type {type(value).__name__}: expected an integer."
+        )
+    value = int(value)
+    if min_value is not None and value < min_value:
+        bound = f">= {min_value}" if max_value is None else f"in [{min_value}, {max_value}]"
+        raise ValueError(f"{name}={value} is invalid: expected an integer {bound}.")
+    if max_value is not None and value > max_value:
+        bound = f"<= {max_value}" if min_value is None else f"in [{min_value}, {max_value}]"
+        raise ValueError(f"{name}={value} is invalid: expected an integer {bound}.")
+    return value
+
+
+def check_real(value, name, *, min_value=None, max_value=None, include_min=True):
+    """Return ``value`` as a finite float, or raise a message naming ``name``.
+
+    Examples
+    --------
+    >>> check_real(0.1, "eps", min_value=0)
+    0.1
+    >>> check_real(-1, "eps", min_value=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: eps=-1 is invalid: expected a finite number >= 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name}={value!r} has type {type(value).__name__}: expected a number.")
+    if not np.isfinite(value):
+        raise ValueError(f"{name}={value} is invalid: expected a finite number.")
+    if min_value is not None:
+        bad = value < min_value if include_min else value <= min_value
+        if bad:
+            op = ">=" if include_min else ">"
+            raise ValueError(
+                f"{name}={value} is invalid: expected a finite number {op} {min_value}."
+            )
+    if max_value is not None and value > max_value:
+        raise ValueError(f"{name}={value} is invalid: expected a finite number <= {max_value}.")
+    return float(value)
+
+
+def check_option(value, name, options):
+    """Check that ``value`` is one of ``options``; the message lists them.
+
+    Examples
+    --------
+    >>> check_option("kl", "disagreement", ("kl", "js", "hard"))
+    'kl'
+    >>> check_option("kld", "disagreement", ("kl", "js", "hard"))
+    Traceback (most recent call last):
+    ...
+    ValueError: disagreement='kld' is not valid: expected one of 'kl', 'js', 'hard'.
+    """
+    if not any(value is opt or (isinstance(value, str) and value == opt) for opt in options):
+        listed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name}={value!r} is not valid: expected one of {listed}.")
+    return value
+
+
+def num_samples(X, name="X"):
+    """Number of samples of an array-like, DataFrame, list or torch Dataset."""
+    if hasattr(X, "shape") and len(getattr(X, "shape", ())) > 0:
+        return int(X.shape[0])
+    try:
+        return len(X)
+    except TypeError:
+        raise TypeError(
+            f"{name} of type {type(X).__name__} has no length: expected an array-like."
+        ) from None
+
+
+def check_finite_array(X, name="X", *, allow_nd=True, ensure_min_samples=1, dtype=None):
+    """Convert ``X`` to a numpy array and refuse NaN, inf and empty inputs.
+
+    Parameters
+    ----------
+    X : array-like or pandas.DataFrame
+        The data.
+    name : str, default="X"
+        Argument name used in error messages.
+    allow_nd : bool, default=True
+        Accept arrays with more than two dimensions (images).
+    ensure_min_samples : int, default=1
+        Minimal number of rows.
+    dtype : numpy dtype or None, default=None
+        Cast to this dtype (``None`` keeps a numeric dtype as is).
+
+    Returns
+    -------
+    X : ndarray
+        A new array when a conversion was needed; never the caller's object
+        modified in place.
+    """
+    if isinstance(X, pd.DataFrame):
+        try:
+            X = X.to_numpy(dtype=np.float64 if dtype is None else dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{name} has non-numeric columns: encode them first "
+                f"(for example with a ColumnTransformer); {exc}"
+            ) from None
+    else:
+        try:
+            X = np.asarray(X) if dtype is None else np.asarray(X, dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} could not be converted to a numeric array: {exc}") from None
+    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} has dtype {X.dtype}: expected numeric values."
+            ) from None
+    if X.ndim == 0:
+        raise ValueError(f"{name} is a scalar: expected a 2-d array (n_samples, n_features).")
+    if X.ndim == 1:
+        raise ValueError(
+            f"{name} is 1-d with shape {X.shape}: expected a 2-d array "
+            "(n_samples, n_features); reshape with X.reshape(-1, 1) for one feature."
+        )
+    if X.ndim > 2 and not allow_nd:
+        raise ValueError(f"{name} has {X.ndim} dimensions: expected a 2-d array.")
+    if X.shape[0] < ensure_min_samples:
+        raise ValueError(
+            f"{name} has {X.shape[0]} samples: expected at least {ensure_min_samples}."
+        )
+    if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
+        n_bad = int((~np.isfinite(X)).any(axis=tuple(range(1, X.ndim))).sum())
+        raise ValueError(
+            f"{name} contains NaN or infinity in {n_bad} sample(s): impute or drop them first."
+        )
+    return X
+
+
+def check_sensitive_features(sensitive_features, n_samples, name="sensitive_features"):
+    """Validate group labels: 1-d (or several columns), no missing value, right length.
+
+    Returns a 1-d numpy array of group labels; several columns are combined into
+    intersectional labels joined with ``","`` (as fairlearn names them).
+    """
+    if sensitive_features is None:
+        raise ValueError(
+            f"{name} is required: pass the group of every sample "
+            f"(an array of length {n_samples})."
+        )
+    if isinstance(sensitive_features, pd.DataFrame):
+        frame = sensitive_features
+    elif isinstance(sensitive_features, pd.Series):
+        frame = sensitive_features.to_frame()
+    else:
+        arr = np.asarray(sensitive_features, dtype=object)
+        if arr.ndim == 0:
+            raise ValueError(f"{name} is a scalar: expected one group label per sample.")
+        if arr.ndim > 2:
+            raise ValueError(f"{name} has {arr.ndim} dimensions: expected 1 or 2.")
+        frame = pd.DataFrame(arr.reshape(len(arr), -1))
+    if len(frame) != n_samples:
+        raise ValueError(
+            f"{name} has {len(frame)} entries but there are {n_samples} samples: "
+            "expected one group label per sample."
+        )
+    if frame.isna().to_numpy().any():
+        raise ValueError(f"{name} contains missing values (NaN/None): every sample needs a group.")
+    if frame.shape[1] == 1:
+        col = frame.iloc[:, 0]
+        values = col.astype(object).to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
+        return np.asarray(values)
+    return np.asarray(
+        [",".join(str(v) for v in row) for row in frame.astype(object).itertuples(index=False)],
+        dtype=object,
+    )
+
+
+def check_same_length(**arrays):
+    """Raise a ValueError naming the arrays whose lengths differ.
+
+    Examples
+    --------
+    >>> check_same_length(X=[1, 2], y=[0, 1, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: Inconsistent lengths: X has 2 samples, y has 3: expected the same number.
+    """
+    lengths = {k: num_samples(v, k) for k, v in arrays.items() if v is not None}
+    if len(set(lengths.values())) > 1:
+        parts = [f"{k} has {n}" for k, n in lengths.items()]
+        parts[0] += " samples"
+        raise ValueError(f"Inconsistent lengths: {', '.join(parts)}: expected the same number.")
+    return next(iter(lengths.values()), 0)
