@@ -1,0 +1,121 @@
+"""Looking inside estimators: pipelines, embeddings, gradient embeddings.
+
+Strategies and metrics call these with numpy in, numpy out; torch stays here.
+"""
+
+import numpy as np
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+from skorch import NeuralNet
+
+from ._attacks import eval_mode
+
+__all__ = [
+    "split_estimator",
+    "penultimate_embedding",
+    "gradient_embedding",
+    "final_net",
+    "set_final_params",
+]
+
+
+def _identity(X):
+    return X
+
+
+def final_net(estimator):
+    """The skorch net at the end of ``estimator`` (itself, or a Pipeline's last step)."""
+    if isinstance(estimator, Pipeline):
+        return final_net(estimator.steps[-1][1])
+    return estimator
+
+
+def split_estimator(estimator, *, require_fitted=True):
+    """Split ``estimator`` into ``(transform, net)``.
+
+    ``transform(X)`` applies every pipeline step before the net (the identity for
+    a bare net); attacks, embeddings and gradients are taken in the net's input
+    space, i.e. on ``transform(X)``.
+
+    Raises
+    ------
+    TypeError
+        When the final step is not a skorch ``NeuralNet``.
+    NotFittedError
+        When the net (or the pipeline) is not fitted.
+    """
+    if isinstance(estimator, Pipeline):
+        net = estimator.steps[-1][1]
+        head = estimator[:-1]
+        transform = head.transform if len(estimator.steps) > 1 else _identity
+    else:
+        net, transform = estimator, _identity
+    if not isinstance(net, NeuralNet):
+        raise TypeError(
+            f"estimator={type(net).__name__} is not supported: expected a skfral "
+            "RobustNeuralNetClassifier (a skorch net) or a Pipeline ending in one."
+        )
+    if require_fitted and not getattr(net, "initialized_", False):
+        raise NotFittedError(
+            f"This {type(net).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
+        )
+    return transform, net
+
+
+def set_final_params(estimator, **params):
+    """Set parameters on the skorch net at the end of ``estimator`` (in place)."""
+    final_net(estimator).set_params(**params)
+    return estimator
+
+
+def _batches(net, X):
+    dataset = net.get_dataset(X)
+    for batch in net.get_iterator(dataset, training=False):
+        xb = batch[0] if isinstance(batch, list | tuple) else batch
+        yield torch.as_tensor(xb).to(net.device) if not torch.is_tensor(xb) else xb.to(net.device)
+
+
+def penultimate_embedding(net, X):
+    """Penultimate-layer activations of a skorch net for ``X`` (numpy)."""
+    module = net.module_
+    outputs = []
+    features = getattr(module, "features", None)
+    with eval_mode(net), torch.no_grad():
+        if callable(features):
+            for xb in _batches(net, X):
+                outputs.append(features(xb).flatten(1).cpu().numpy())
+        else:
+            linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+            if not linears:
+                raise TypeError(
+                    f"module {type(module).__name__} has no features() method and no "
+                    "torch.nn.Linear layer: cannot take an embedding."
+                )
+            captured = []
+            hook = linears[-1].register_forward_hook(
+                lambda _m, inputs, _out: captured.append(inputs[0].flatten(1).cpu().numpy())
+            )
+            try:
+                for xb in _batches(net, X):
+                    module(xb)
+            finally:
+                hook.remove()
+            outputs = captured
+    return np.concatenate(outputs, axis=0).astype(np.float32, copy=False)
+
+
+def gradient_embedding(net, X):
+    """BADGE gradient embeddings (Ash et al. 2020) for ``X``.
+
+    For cross-entropy with a linear last layer, the gradient of the loss with
+    respect to the last layer's weights, at the predicted label ``y_hat``, is
+    ``(p - onehot(y_hat)) outer h`` with ``h`` the penultimate activations; it is
+    computed in closed form, without back-propagation.
+    """
+    h = penultimate_embedding(net, X)
+    proba = net.predict_proba(X).astype(np.float32)
+    coef = proba.copy()
+    coef[np.arange(len(coef)), proba.argmax(axis=1)] -= 1.0
+    return (coef[:, :, None] * h[:, None, :]).reshape(len(h), -1)

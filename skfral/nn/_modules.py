@@ -1,0 +1,101 @@
+"""Ready-made torch modules so users need not write torch code.
+
+Both modules output *logits* (use them with ``CrossEntropyLoss``, the default
+criterion of :class:`~skfral.nn.RobustNeuralNetClassifier`) and expose their
+penultimate layer through ``features(x)``, which core-set and BADGE use as the
+embedding.
+"""
+
+import torch
+from torch import nn
+
+__all__ = ["MLP", "SmallCNN"]
+
+
+class MLP(nn.Module):
+    """Multi-layer perceptron for tabular data.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_classes : int, default=2
+        Number of output logits.
+    hidden_sizes : tuple of int, default=(64, 64)
+        Width of each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> MLP(n_features=3, n_classes=2)(torch.zeros(4, 3)).shape
+    torch.Size([4, 2])
+    """
+
+    def __init__(self, n_features, n_classes=2, hidden_sizes=(64, 64), dropout=0.0):
+        super().__init__()
+        if int(n_features) < 1:
+            raise ValueError(f"n_features={n_features} is invalid: expected an integer >= 1.")
+        if int(n_classes) < 2:
+            raise ValueError(f"n_classes={n_classes} is invalid: expected an integer >= 2.")
+        layers, width = [], int(n_features)
+        for size in hidden_sizes:
+            layers += [nn.Linear(width, int(size)), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(float(dropout)))
+            width = int(size)
+        self.n_features = int(n_features)
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, int(n_classes))
+
+    def features(self, x):
+        """Penultimate-layer activations (the embedding)."""
+        return self.body(x.reshape(len(x), -1).to(self.head.weight.dtype))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class SmallCNN(nn.Module):
+    """A small convolutional network for NCHW images (e.g. 8x8 digits, 32x32 faces).
+
+    Parameters
+    ----------
+    in_channels : int, default=1
+        Number of input channels.
+    n_classes : int, default=2
+        Number of output logits.
+    width : int, default=32
+        Channels of the first convolution (the second has ``2 * width``).
+    embedding_size : int, default=128
+        Size of the penultimate (embedding) layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> SmallCNN(in_channels=1, n_classes=10)(torch.zeros(2, 1, 8, 8)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, in_channels=1, n_classes=2, width=32, embedding_size=128):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(int(in_channels), width, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.AdaptiveAvgPool2d(4),
+        )
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(2 * width * 16, embedding_size), nn.ReLU())
+        self.head = nn.Linear(embedding_size, int(n_classes))
+
+    def features(self, x):
+        """Penultimate-layer activations (the embedding)."""
+        return self.fc(self.conv(x.to(self.head.weight.dtype)))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+

@@ -1,0 +1,314 @@
+"""Adversarially trained skorch classifiers (PGD-AT, TRADES)."""
+
+import contextlib
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils import check_random_state
+from skorch import NeuralNetClassifier
+from skorch.dataset import unpack_data
+from skorch.utils import is_dataset, to_tensor
+
+from ..utils._validation import check_finite_array, check_int, check_option, check_real
+from ._attacks import (
+    NORMS,
+    _as_bound,
+    _net_loss,
+    default_step_size,
+    encode_labels,
+    eval_mode,
+    pgd_attack,
+    trades_attack,
+)
+
+__all__ = ["RobustNeuralNetClassifier"]
+
+ADVERSARIAL_MODES = ("pgd", "trades", None)
+_SHAPE_HINTS = ("shape", "size", "dimension", "Expected", "expected")
+
+
+class RobustNeuralNetClassifier(NeuralNetClassifier):
+    """A skorch classifier trained adversarially (PGD-AT or TRADES), or not at all.
+
+    A real scikit-learn estimator: it works in ``Pipeline``, ``GridSearchCV``,
+    ``clone``, pickle and as the estimator of modAL's ``ActiveLearner``. Only
+    ``train_step_single`` is customised (skorch's documented extension point);
+    every attack setting is an explicit ``__init__`` argument so ``clone`` keeps it.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        The network; it must output logits (e.g. :class:`~skfral.nn.MLP`,
+        :class:`~skfral.nn.SmallCNN`). Its arguments go as ``module__name=value``.
+    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
+        Loss on logits.
+    train_split : callable or None, default=None
+        skorch's internal validation split; ``None`` because active-learning
+        labelled sets are tiny.
+    adversarial : {"pgd", "trades"} or None, default="pgd"
+        ``"pgd"``: PGD adversarial training (Madry et al. 2018), each batch is
+        replaced by its PGD examples. ``"trades"``: ``CE(f(x), y) + trades_beta *
+        KL(f(x) || f(x_adv))`` (Zhang et al. 2019). ``None``: standard training
+        (the "standard model" of JIN).
+    attack_eps : float, default=0.1
+        Training attack radius (0.1 for standardised tabular data, 8/255 for images).
+    attack_step_size : float or None, default=None
+        Step length; ``None`` means ``attack_eps / 4``.
+    attack_n_steps : int, default=10
+        PGD steps during training (evaluation should use at least as many).
+    attack_norm : {"linf", "l2"}, default="linf"
+    attack_clip_min, attack_clip_max : float, array-like or None, default=None
+        Valid input range during training attacks (``None``: no clipping).
+    trades_beta : float, default=6.0
+        Weight of the TRADES robustness term.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch shuffling, dropout and the training
+        attack through forked torch RNG state and local generators (the global
+        torch seed is left as it was). An int gives identical weights and
+        predictions across two fits on CPU.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    lr : float, default=0.01
+    max_epochs : int, default=30
+    batch_size : int, default=64
+    verbose : int, default=0
+    **kwargs
+        Any other skorch argument (``module__*``, ``optimizer__*``, ``callbacks``,
+        ``device``, ``classes``...).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels (any label type: ints, strings).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfral.nn import MLP, RobustNeuralNetClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(60, 4).astype("float32")
+    >>> y = np.where(X[:, 0] > 0, "yes", "no")
+    >>> net = RobustNeuralNetClassifier(MLP, module__n_features=4, max_epochs=3,
+    ...                                 random_state=0).fit(X, y)
+    >>> net.predict(X[:3]).tolist()
+    [...]
+    >>> sorted(net.classes_.tolist())
+    ['no', 'yes']
+    """
+
+    def __init__(
+        self,
+        module,
+        criterion=torch.nn.CrossEntropyLoss,
+        train_split=None,
+        adversarial="pgd",
+        attack_eps=0.1,
+        attack_step_size=None,
+        attack_n_steps=10,
+        attack_norm="linf",
+        attack_clip_min=None,
+        attack_clip_max=None,
+        trades_beta=6.0,
+        random_state=None,
+        optimizer=torch.optim.Adam,
+        lr=0.01,
+        max_epochs=30,
+        batch_size=64,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion=criterion,
+            train_split=train_split,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.adversarial = adversarial
+        self.attack_eps = attack_eps
+        self.attack_step_size = attack_step_size
+        self.attack_n_steps = attack_n_steps
+        self.attack_norm = attack_norm
+        self.attack_clip_min = attack_clip_min
+        self.attack_clip_max = attack_clip_max
+        self.trades_beta = trades_beta
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ checks
+    def _check_hyperparameters(self):
+        check_option(self.adversarial, "adversarial", ADVERSARIAL_MODES)
+        eps = check_real(self.attack_eps, "attack_eps", min_value=0)
+        n_steps = check_int(self.attack_n_steps, "attack_n_steps", min_value=1)
+        check_option(self.attack_norm, "attack_norm", NORMS)
+        if self.attack_step_size is None:
+            step = default_step_size(eps, n_steps)
+        else:
+            step = check_real(self.attack_step_size, "attack_step_size", min_value=0, include_min=False)
+        check_real(self.trades_beta, "trades_beta", min_value=0)
+        check_real(self.lr, "lr", min_value=0, include_min=False)
+        check_int(self.max_epochs, "max_epochs", min_value=0)
+        check_int(self.batch_size, "batch_size", min_value=-1)
+        return eps, step, n_steps
+
+    def check_data(self, X, y):
+        self._check_hyperparameters()
+        if y is not None and not is_dataset(X):
+            n_x = len(X) if not hasattr(X, "shape") else X.shape[0]
+            y_arr = np.asarray(y)
+            if y_arr.ndim != 1:
+                raise ValueError(f"y has shape {y_arr.shape}: expected a 1-d array of labels.")
+            if len(y_arr) != n_x:
+                raise ValueError(
+                    f"Inconsistent lengths: X has {n_x} samples, y has {len(y_arr)}: "
+                    "expected the same number."
+                )
+            if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
+                raise ValueError("y contains NaN or infinity: expected a label for every sample.")
+        super().check_data(X, y)
+
+    def _validate_X(self, X):
+        if is_dataset(X) or isinstance(X, dict) or torch.is_tensor(X):
+            return X
+        return check_finite_array(X, "X", dtype=np.float32)
+
+    # ------------------------------------------------------------- data hooks
+    def get_dataset(self, X, y=None):
+        X = self._validate_X(X)
+        if y is not None and not is_dataset(X):
+            y = encode_labels(self, y, len(X))
+        return super().get_dataset(X, y)
+
+    def infer(self, x, **fit_params):
+        try:
+            return super().infer(x, **fit_params)
+        except RuntimeError as exc:
+            if torch.is_tensor(x) and any(h in str(exc) for h in _SHAPE_HINTS):
+                raise ValueError(
+                    f"X with samples of shape {tuple(x.shape[1:])} does not fit the module "
+                    f"{type(self.module_).__name__}: {exc}. Check the number of features "
+                    "(e.g. module__n_features) or the image shape."
+                ) from exc
+            raise
+
+    # ------------------------------------------------------------ randomness
+    def initialize(self):
+        self._rng = None if self.random_state is None else check_random_state(self.random_state)
+        if isinstance(self.random_state, np.random.RandomState):
+            self._rng = self.random_state
+        elif self.random_state is not None:
+            self._rng = np.random.RandomState(check_int(self.random_state, "random_state", min_value=0))
+        return super().initialize()
+
+    def _draw_seed(self):
+        rng = getattr(self, "_rng", None)
+        return None if rng is None else int(rng.randint(0, 2**31 - 1))
+
+    def initialize_module(self):
+        seed = self._draw_seed()
+        if seed is None:
+            return super().initialize_module()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return super().initialize_module()
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._close_rng_scope()
+        seed = self._draw_seed()
+        self._attack_generator = torch.Generator()
+        if seed is None:
+            self._attack_generator.seed()
+            return
+        self._attack_generator.manual_seed(seed)
+        self._rng_scope = contextlib.ExitStack()
+        self._rng_scope.enter_context(torch.random.fork_rng(devices=[]))
+        torch.manual_seed(self._draw_seed())
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self._close_rng_scope()
+        super().on_train_end(net, X=X, y=y, **kwargs)
+
+    def _close_rng_scope(self):
+        scope = self.__dict__.pop("_rng_scope", None)
+        if scope is not None:
+            scope.close()
+
+    # -------------------------------------------------------------- training
+    def train_step_single(self, batch, **fit_params):
+        """One optimisation step on adversarial (PGD-AT) or TRADES batches."""
+        if self.adversarial is None:
+            return super().train_step_single(batch, **fit_params)
+        eps, step, n_steps = self._check_hyperparameters()
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        x = to_tensor(Xi, device=self.device)
+        if not torch.is_tensor(x):
+            raise TypeError(
+                f"adversarial={self.adversarial!r} needs a single tensor input per batch, "
+                f"got {type(Xi).__name__}: pass X as one array."
+            )
+        y = to_tensor(yi, device=self.device)
+        x = x.float() if not torch.is_floating_point(x) else x
+        shape = tuple(x.shape[1:])
+        lo = _as_bound(self.attack_clip_min, "attack_clip_min", shape)
+        hi = _as_bound(self.attack_clip_max, "attack_clip_max", shape)
+        lo = None if lo is None else lo.to(x.device)
+        hi = None if hi is None else hi.to(x.device)
+        gen = getattr(self, "_attack_generator", None)
+        with eval_mode(self):
+            if self.adversarial == "pgd":
+                x_adv = pgd_attack(
+                    self.infer, _net_loss(self, y), x, eps=eps, step_size=step,
+                    n_steps=n_steps, norm=self.attack_norm, random_start=True,
+                    clip_min=lo, clip_max=hi, generator=gen,
+                )
+            else:
+                with torch.no_grad():
+                    logits_clean = self.infer(x)
+                x_adv = trades_attack(
+                    self.infer, x, logits_clean, eps=eps, step_size=step, n_steps=n_steps,
+                    norm=self.attack_norm, clip_min=lo, clip_max=hi, generator=gen,
+                )
+        if self.adversarial == "pgd":
+            y_pred = self.infer(x_adv, **fit_params)
+            loss = self.get_loss(y_pred, y, X=x_adv, training=True)
+        else:
+            y_pred = self.infer(x, **fit_params)
+            logits_adv = self.infer(x_adv, **fit_params)
+            robust = F.kl_div(
+                F.log_softmax(logits_adv, dim=1), F.softmax(y_pred, dim=1), reduction="batchmean"
+            )
+            loss = self.get_loss(y_pred, y, X=x, training=True) + float(self.trades_beta) * robust
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    # ------------------------------------------------------------ prediction
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``."""
+        proba = super().predict_proba(X)
+        n_classes = len(self.classes_)
+        if proba.ndim == 2 and proba.shape[1] != n_classes:
+            raise ValueError(
+                f"The module outputs {proba.shape[1]} logits but the net knows "
+                f"{n_classes} classes {self.classes_.tolist()}: pass classes=[...] with "
+                "every label (a labelled set can miss a class) or fix module__n_classes."
+            )
+        return proba
+
+    def predict(self, X):
+        """Predicted labels, in the label type the net was fitted on."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def embed(self, X):
+        """Penultimate-layer embeddings (numpy), used by core-set and BADGE.
+
+        Uses the module's ``features(x)`` method when it has one (``MLP``,
+        ``SmallCNN``), else the input of the module's last ``torch.nn.Linear``.
+        """
+        from ._introspect import penultimate_embedding
+
+        return penultimate_embedding(self, X)
