@@ -155,6 +155,8 @@ def check_finite_array(X, name="X", *, allow_nd=True, ensure_min_samples=1, dtyp
         raise ValueError(
             f"{name} has {X.shape[0]} samples: expected at least {ensure_min_samples}."
         )
+    if not X.flags.writeable:  # e.g. pandas copy-on-write views; torch wants writable
+        X = X.copy()
     if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
         n_bad = int((~np.isfinite(X)).any(axis=tuple(range(1, X.ndim))).sum())
         raise ValueError(

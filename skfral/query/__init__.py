@@ -1,0 +1,35 @@
+"""Query strategies: JIN and every baseline, behind one contract.
+
+Each strategy is called the way modAL calls one,
+``strategy(learner, X_pool, n_instances=1, *, sensitive_features=None)``, and
+returns ``(indices, scores)``. :func:`get_strategy` builds one from its short
+name.
+"""
+
+from ._base import BaseQueryStrategy
+from ._diversity import BADGESampling, CoreSetSampling
+from ._fair import FALSampling, WorstGroupSampling
+from ._jin import JINQueryStrategy, disagreement_scores
+from ._registry import STRATEGIES, get_strategy
+from ._uncertainty import (
+    EntropySampling,
+    LeastConfidenceSampling,
+    MarginSampling,
+    RandomSampling,
+)
+
+__all__ = [
+    "BADGESampling",
+    "BaseQueryStrategy",
+    "CoreSetSampling",
+    "EntropySampling",
+    "FALSampling",
+    "JINQueryStrategy",
+    "LeastConfidenceSampling",
+    "MarginSampling",
+    "RandomSampling",
+    "STRATEGIES",
+    "WorstGroupSampling",
+    "disagreement_scores",
+    "get_strategy",
+]

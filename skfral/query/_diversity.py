@@ -1,0 +1,99 @@
+"""Diversity baselines on network embeddings: core-set and BADGE."""
+
+import numpy as np
+
+from ..nn import gradient_embedding, penultimate_embedding, split_estimator
+from ._base import BaseQueryStrategy
+
+__all__ = ["CoreSetSampling", "BADGESampling"]
+
+
+def _sq_dist_to(points, centers, chunk=4096):
+    """Squared distance of each row of ``points`` to its nearest row of ``centers``."""
+    best = np.full(len(points), np.inf)
+    c_norm = (centers**2).sum(axis=1)
+    for start in range(0, len(centers), chunk):
+        c = centers[start : start + chunk]
+        d = (points**2).sum(axis=1)[:, None] - 2 * points @ c.T + c_norm[None, start : start + chunk]
+        best = np.minimum(best, d.min(axis=1))
+    return np.maximum(best, 0.0)
+
+
+def _embed(learner, X, kind):
+    transform, net = split_estimator(getattr(learner, "estimator", learner))
+    Xt = transform(X)
+    fn = penultimate_embedding if kind == "penultimate" else gradient_embedding
+    return fn(net, Xt).astype(np.float64)
+
+
+class CoreSetSampling(BaseQueryStrategy):
+    """k-center greedy core-set selection (Sener & Savarese, ICLR 2018).
+
+    Repeatedly picks the pool sample farthest (in the robust net's
+    penultimate-layer embedding) from the labelled set and the samples already
+    picked. The score of a pick is its distance at the time it was chosen.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None, default=None
+        Breaks ties between equal distances.
+    """
+
+    def __init__(self, *, random_state=None):
+        self.random_state = random_state
+
+    def _select(self, learner, X_pool, n_instances, groups, rng):
+        emb_pool = _embed(learner, X_pool, "penultimate")
+        X_lab = getattr(learner, "X_training", None)
+        if X_lab is not None and len(X_lab):
+            dist = _sq_dist_to(emb_pool, _embed(learner, X_lab, "penultimate"))
+        else:
+            dist = np.full(len(emb_pool), np.inf)
+        picked, scores = [], []
+        jitter = rng.random_sample(len(emb_pool)) * 1e-12
+        for _ in range(n_instances):
+            cand = np.where(np.isinf(dist), 1e300, dist) + jitter
+            cand[picked] = -np.inf
+            i = int(np.argmax(cand))
+            picked.append(i)
+            scores.append(float(np.sqrt(dist[i])) if np.isfinite(dist[i]) else 1e300)
+            dist = np.minimum(dist, ((emb_pool - emb_pool[i]) ** 2).sum(axis=1))
+        return np.asarray(picked), np.asarray(scores)
+
+
+class BADGESampling(BaseQueryStrategy):
+    """Batch Active learning by Diverse Gradient Embeddings (Ash et al., ICLR 2020).
+
+    k-means++ seeding on the gradient embeddings ``(p - onehot(y_hat)) outer h``
+    of the last layer: picks are both uncertain (large gradient) and diverse.
+    The first pick is the largest gradient; the score of a pick is its squared
+    distance to the picks before it.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means++ sampling.
+    """
+
+    def __init__(self, *, random_state=None):
+        self.random_state = random_state
+
+    def _select(self, learner, X_pool, n_instances, groups, rng):
+        g = _embed(learner, X_pool, "gradient")
+        norms = (g**2).sum(axis=1)
+        first = int(np.lexsort((rng.permutation(len(g)), -norms))[0])
+        picked, scores = [first], [float(norms[first])]
+        dist = ((g - g[first]) ** 2).sum(axis=1)
+        while len(picked) < n_instances:
+            weights = dist.copy()
+            weights[picked] = 0.0
+            total = weights.sum()
+            if total <= 0 or not np.isfinite(total):
+                rest = np.setdiff1d(np.arange(len(g)), picked)
+                i = int(rng.choice(rest))
+            else:
+                i = int(rng.choice(len(g), p=weights / total))
+            picked.append(i)
+            scores.append(float(dist[i]))
+            dist = np.minimum(dist, ((g - g[i]) ** 2).sum(axis=1))
+        return np.asarray(picked), np.asarray(scores)

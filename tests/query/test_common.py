@@ -1,0 +1,173 @@
+"""One contract for every query strategy (imblearn / scikit-activeml style).
+
+A strategy gets all of these checks by being listed in ``skfral.query.STRATEGIES``.
+"""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from modAL.models import ActiveLearner
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skfral.utils.discovery import all_strategies
+
+from query_helpers import make_net
+
+STRATEGIES = all_strategies()
+IDS = [name for name, _ in STRATEGIES]
+
+
+def build(cls, data, **extra):
+    params = {"random_state": 0}
+    if cls.requires_validation:
+        params.update(X_val=data["X_val"], y_val=data["y_val"], sensitive_features_val=data["s_val"])
+    if "n_candidates" in cls._get_param_names():
+        params.update(n_candidates=4, refit_epochs=1)
+    params.update(extra)
+    return cls(**params)
+
+
+def state(learner):
+    return (
+        {k: v.clone() for k, v in learner.estimator.module_.state_dict().items()},
+        np.array(learner.X_training, copy=True),
+        np.array(learner.y_training, copy=True),
+    )
+
+
+def same_state(a, b):
+    return (
+        all(torch.equal(a[0][k], b[0][k]) for k in a[0])
+        and np.array_equal(a[1], b[1])
+        and np.array_equal(a[2], b[2])
+    )
+
+
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+@pytest.mark.parametrize("kind", ["numpy", "list", "dataframe"])
+def test_picks_are_valid_and_nothing_is_mutated(name, cls, kind, learner, fral_data):
+    X_pool = fral_data["X_pool"]
+    pool = {"numpy": X_pool, "list": X_pool.tolist(), "dataframe": pd.DataFrame(X_pool)}[kind]
+    pool_copy = copy.deepcopy(pool)
+    s_pool = fral_data["s_pool"].copy()
+    before = state(learner)
+    strategy = build(cls, fral_data)
+    params_before = copy.deepcopy(strategy.get_params())
+    idx, scores = strategy(learner, pool, n_instances=7, sensitive_features=s_pool)
+    assert idx.shape == (7,) and scores.shape == (7,)
+    assert np.issubdtype(idx.dtype, np.integer)
+    assert len(np.unique(idx)) == 7
+    assert idx.min() >= 0 and idx.max() < len(X_pool)
+    assert np.isfinite(scores).all()
+    assert same_state(before, state(learner))
+    if kind == "dataframe":
+        pd.testing.assert_frame_equal(pool, pool_copy)
+    else:
+        assert np.array_equal(np.asarray(pool), np.asarray(pool_copy))
+    assert np.array_equal(s_pool, fral_data["s_pool"])
+    after = strategy.get_params()
+    for key, value in params_before.items():
+        assert np.array_equal(np.asarray(value, dtype=object), np.asarray(after[key], dtype=object)) \
+            if isinstance(value, np.ndarray) else value == after[key] or value is after[key]
+
+
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+def test_same_random_state_same_picks_and_clone(name, cls, learner, fral_data):
+    strategy = build(cls, fral_data)
+    twin = clone(strategy)
+    assert type(twin) is cls
+    for key, value in strategy.get_params(deep=False).items():
+        other = twin.get_params(deep=False)[key]
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(value, other) and value is not other
+        else:
+            assert value == other
+    kwargs = dict(n_instances=5, sensitive_features=fral_data["s_pool"])
+    idx1, s1 = strategy(copy.deepcopy(learner), fral_data["X_pool"], **kwargs)
+    idx2, s2 = twin(copy.deepcopy(learner), fral_data["X_pool"], **kwargs)
+    np.testing.assert_array_equal(idx1, idx2)
+    np.testing.assert_allclose(s1, s2, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+def test_three_rounds_inside_modal(name, cls, fral_data):
+    X_pool, y_pool, s_pool = fral_data["X_pool"], fral_data["y_pool"], fral_data["s_pool"]
+    learner = ActiveLearner(
+        estimator=make_net(),
+        query_strategy=build(cls, fral_data),
+        X_training=fral_data["X_lab"],
+        y_training=fral_data["y_lab"],
+    )
+    remaining = np.arange(len(X_pool))
+    for _ in range(3):
+        idx, rows = learner.query(X_pool[remaining], n_instances=4, sensitive_features=s_pool[remaining])
+        assert len(np.unique(idx)) == 4
+        np.testing.assert_array_equal(rows, X_pool[remaining][idx])
+        learner.teach(X_pool[remaining][idx], y_pool[remaining][idx])
+        remaining = np.delete(remaining, idx)
+    assert len(learner.X_training) == len(fral_data["X_lab"]) + 12
+
+
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+def test_pipeline_estimator(name, cls, fral_data):
+    pipe = make_pipeline(StandardScaler(), make_net())
+    learner = ActiveLearner(
+        estimator=pipe, X_training=fral_data["X_lab"], y_training=fral_data["y_lab"]
+    )
+    idx, scores = build(cls, fral_data)(
+        learner, fral_data["X_pool"], n_instances=5, sensitive_features=fral_data["s_pool"]
+    )
+    assert len(np.unique(idx)) == 5 and np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+def test_clear_errors(name, cls, learner, fral_data):
+    strategy = build(cls, fral_data)
+    X_pool, s_pool = fral_data["X_pool"], fral_data["s_pool"]
+    with pytest.raises(ValueError, match=r"n_instances=1000 is larger than the pool \(150 samples\)"):
+        strategy(learner, X_pool, n_instances=1000, sensitive_features=s_pool)
+    with pytest.raises(ValueError, match="n_instances=0"):
+        strategy(learner, X_pool, n_instances=0, sensitive_features=s_pool)
+    with pytest.raises(TypeError, match="n_instances"):
+        strategy(learner, X_pool, n_instances=2.5, sensitive_features=s_pool)
+    with pytest.raises(ValueError, match="X_pool is empty"):
+        strategy(learner, X_pool[:0], n_instances=1, sensitive_features=s_pool[:0])
+    unfitted = ActiveLearner(estimator=make_net())
+    with pytest.raises(NotFittedError):
+        strategy(unfitted, X_pool, n_instances=2, sensitive_features=s_pool)
+    with pytest.raises(ValueError, match="sensitive_features has 149 entries but there are 150"):
+        strategy(learner, X_pool, n_instances=2, sensitive_features=s_pool[:-1])
+    if cls.requires_sensitive_features:
+        with pytest.raises(ValueError, match="sensitive_features is required"):
+            strategy(learner, X_pool, n_instances=2)
+    bad = X_pool.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="X_pool contains NaN"):
+        strategy(learner, bad, n_instances=2, sensitive_features=s_pool)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        strategy(learner, X_pool, n_instances=2, sensitive_features=s_pool, n_instance=3)
+
+
+GROUP_AWARE = [(n, c) for n, c in STRATEGIES if c.requires_sensitive_features]
+
+
+@pytest.mark.parametrize("name, cls", GROUP_AWARE, ids=[n for n, _ in GROUP_AWARE])
+def test_pool_group_absent_from_validation(name, cls, learner, fral_data):
+    strategy = build(cls, fral_data)
+    s_pool = fral_data["s_pool"].copy()
+    s_pool[:3] = 7
+    with pytest.raises(ValueError, match=r"group\(s\) \[7\] that are absent"):
+        strategy(learner, fral_data["X_pool"], n_instances=2, sensitive_features=s_pool)
+
+
+def test_discovery_lists_every_short_name():
+    from skfral.query import STRATEGIES as registry
+
+    assert [n for n, _ in STRATEGIES] == sorted(registry)
+    assert len(STRATEGIES) == 9

@@ -1,0 +1,211 @@
+"""JIN's own behaviour (the common contract is in test_common.py)."""
+
+import copy
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from skfral.query import JINQueryStrategy, disagreement_scores
+from skfral.query._base import round_robin
+
+from query_helpers import make_net
+
+
+def jin(data, **kw):
+    params = dict(
+        X_val=data["X_val"], y_val=data["y_val"], sensitive_features_val=data["s_val"],
+        random_state=0,
+    )
+    params.update(kw)
+    return JINQueryStrategy(**params)
+
+
+def worst_group_of(strategy, learner, data):
+    table = strategy.utilities(learner, data["X_pool"], sensitive_features=data["s_pool"])
+    return table.loc[table["group_rank"] == 0, "group"].iloc[0]
+
+
+def test_picks_only_worst_group_when_it_has_enough(learner, fral_data):
+    strategy = jin(fral_data)
+    worst = worst_group_of(strategy, learner, fral_data)
+    idx, _ = strategy(learner, fral_data["X_pool"], n_instances=6, sensitive_features=fral_data["s_pool"])
+    assert set(fral_data["s_pool"][idx]) == {worst}
+
+
+def test_falls_back_to_next_worst_group(learner, fral_data):
+    strategy = jin(fral_data)
+    worst = worst_group_of(strategy, learner, fral_data)
+    n_worst = int((fral_data["s_pool"] == worst).sum())
+    idx, _ = strategy(
+        learner, fral_data["X_pool"], n_instances=n_worst + 5, sensitive_features=fral_data["s_pool"]
+    )
+    groups = fral_data["s_pool"][idx]
+    assert (groups == worst).sum() == n_worst
+    assert (groups != worst).sum() == 5
+    # the worst group's samples come first
+    assert np.all(groups[:n_worst] == worst)
+
+
+def test_proportional_allocation_spreads_over_groups(learner, fral_data):
+    strategy = jin(fral_data, group_allocation="proportional")
+    table = strategy.utilities(learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"])
+    assert set(table.columns) >= {"group", "group_rank", "I_adv", "I_mod", "score", "predicted_class"}
+    idx, _ = strategy(learner, fral_data["X_pool"], n_instances=10, sensitive_features=fral_data["s_pool"])
+    assert len(np.unique(idx)) == 10
+
+
+class FixedProba(ClassifierMixin, BaseEstimator):
+    """A "standard model" that answers ``proba`` for rows whose feature 3 is ``mark``."""
+
+    fits = 0
+
+    def __init__(self, mark=50.0, proba=(0.5, 0.5)):
+        self.mark = mark
+        self.proba = proba
+
+    def fit(self, X, y):
+        type(self).fits += 1
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        X = np.asarray(X)
+        out = np.full((len(X), 2), 0.5)
+        out[X[:, 3] == self.mark] = self.proba
+        return out
+
+
+class MoveMarked:
+    """Attack that sends the marked row to ``target`` and leaves the others alone."""
+
+    def __init__(self, mark, target):
+        self.mark, self.target = mark, target
+
+    def perturb(self, net, X, y=None):
+        X = np.array(X, dtype=np.float32, copy=True)
+        X[X[:, 3] == self.mark] = self.target
+        return X
+
+
+def test_sample_inconsistent_in_both_senses_ranks_first(learner, fral_data):
+    X_pool = fral_data["X_pool"].copy()
+    s_pool = np.ones(len(X_pool), dtype=int)  # every candidate in one group
+    net = learner.estimator
+    pred = net.predict(X_pool)
+    i = int(np.flatnonzero(pred == pred[0])[5])
+    X_pool[i, 3] = 50.0
+    c = int(net.predict(X_pool[i : i + 1])[0])
+    other = X_pool[np.flatnonzero(net.predict(X_pool) != c)[0]]
+    opposite = np.eye(2)[1 - c] * 0.98 + 0.01
+    strategy = jin(
+        fral_data,
+        attack=MoveMarked(50.0, other),
+        standard_estimator=FixedProba(mark=50.0, proba=tuple(opposite)),
+        class_balance=False,
+    )
+    idx, scores = strategy(learner, X_pool, n_instances=3, sensitive_features=s_pool)
+    assert idx[0] == i
+    assert scores[0] > scores[1]
+
+
+def test_fits_standard_once_per_call_and_never_refits_robust(learner, fral_data, monkeypatch):
+    calls = {"robust": 0}
+    original_fit = learner.estimator.fit
+
+    def counting_fit(*args, **kwargs):
+        calls["robust"] += 1
+        return original_fit(*args, **kwargs)
+
+    monkeypatch.setattr(learner.estimator, "fit", counting_fit)
+    FixedProba.fits = 0
+    strategy = jin(fral_data, standard_estimator=FixedProba())
+    for n_calls in (1, 2):
+        strategy(learner, fral_data["X_pool"], n_instances=4, sensitive_features=fral_data["s_pool"])
+        assert FixedProba.fits == n_calls
+        assert strategy.n_standard_fits_ == n_calls
+    assert calls["robust"] == 0
+
+
+def test_default_standard_model_is_clean_and_warm_started(learner, fral_data):
+    strategy = jin(fral_data)
+    strategy(learner, fral_data["X_pool"], n_instances=4, sensitive_features=fral_data["s_pool"])
+    std = strategy.standard_estimator_
+    assert std.adversarial is None and learner.estimator.adversarial == "pgd"
+    assert std is not learner.estimator
+    first_weights = copy.deepcopy(std.module_.state_dict())
+    learner.teach(fral_data["X_pool"][:4], fral_data["y_pool"][:4])
+    strategy(learner, fral_data["X_pool"][4:], n_instances=4, sensitive_features=fral_data["s_pool"][4:])
+    assert strategy.standard_estimator_.warm_start is True
+    assert strategy.standard_estimator_.max_epochs == 1  # ceil(3 / 3)
+    assert any(
+        not np.allclose(first_weights[k], v) for k, v in strategy.standard_estimator_.module_.state_dict().items()
+    )
+
+
+def test_class_balance_gives_balanced_batch(learner, fral_data):
+    strategy = jin(fral_data, class_balance=True)
+    util = strategy.utilities(learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"])
+    idx, _ = strategy(learner, fral_data["X_pool"], n_instances=8, sensitive_features=fral_data["s_pool"])
+    classes = util["predicted_class"].to_numpy()[idx]
+    available = util.loc[idx, "group"].iloc[0]
+    per_class = np.bincount(
+        util.loc[util["group"] == available, "predicted_class"], minlength=2
+    )
+    counts = np.bincount(classes, minlength=2)
+    if per_class.min() >= 4:
+        assert counts.tolist() == [4, 4]
+    else:
+        assert counts.min() == per_class.min()
+
+
+def test_round_robin_alternates():
+    order = np.array([0, 1, 2, 3, 4, 5])
+    labels = np.array([0, 0, 0, 1, 1, 0])
+    assert round_robin(order, labels, 4).tolist() == [0, 3, 1, 4]
+    assert round_robin(order, labels, 6).tolist() == [0, 3, 1, 4, 2, 5]
+
+
+@pytest.mark.parametrize("kind", ["kl", "js", "hard"])
+def test_disagreement_properties(kind):
+    rng = np.random.RandomState(0)
+    p = rng.dirichlet([1, 1, 1], size=20)
+    q = rng.dirichlet([1, 1, 1], size=20)
+    d = disagreement_scores(p, q, kind)
+    assert d.shape == (20,) and np.all(d >= 0)
+    np.testing.assert_allclose(disagreement_scores(p, p, kind), 0, atol=1e-9)
+    if kind == "js":
+        np.testing.assert_allclose(d, disagreement_scores(q, p, kind))
+        assert np.all(d <= np.log(2) + 1e-9)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(disagreement="kld"), "disagreement='kld'"),
+        (dict(weights=(1.0,)), "weights="),
+        (dict(weights=(0, 0)), r"weights=\(0, 0\)"),
+        (dict(weights=(-1, 1)), r"weights\[0\]=-1"),
+        (dict(group_allocation="all"), "group_allocation='all'"),
+        (dict(group_criterion="worst"), "group_criterion='worst'"),
+        (dict(score_aggregation="max"), "score_aggregation='max'"),
+        (dict(class_balance="yes"), "class_balance='yes'"),
+    ],
+)
+def test_bad_settings(params, match, learner, fral_data):
+    with pytest.raises((ValueError, TypeError), match=match):
+        jin(fral_data, **params)(
+            learner, fral_data["X_pool"], n_instances=2, sensitive_features=fral_data["s_pool"]
+        )
+
+
+@pytest.mark.parametrize("weights", [(1.0, 0.0), (0.0, 1.0)])
+@pytest.mark.parametrize("aggregation", ["sum", "rank"])
+def test_single_signal_and_rank_aggregation(weights, aggregation, learner, fral_data):
+    strategy = jin(fral_data, weights=weights, score_aggregation=aggregation, class_balance=False)
+    util = strategy.utilities(learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"])
+    signal = util["I_adv"] if weights[0] else util["I_mod"]
+    if aggregation == "sum":
+        np.testing.assert_allclose(util["score"], signal)
+    else:
+        assert np.all(np.diff(util["score"].to_numpy()[np.argsort(signal.to_numpy(), kind="stable")]) >= -1e-12)
