@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ..nn import final_net, split_estimator
-from ..utils._validation import check_option, check_real
+from ..nn import final_net, penultimate_embedding, split_estimator
+from ..utils._validation import check_int, check_option, check_real
 from ._base import BaseQueryStrategy, rank_order, round_robin, take_rows
 from ._groups import allocate, default_attack, rank_groups
 
@@ -120,6 +120,14 @@ class JINQueryStrategy(BaseQueryStrategy):
         Epochs of the standard model's warm-started refit when the labelled set
         only grew since the previous call (``None``: a third of the net's
         ``max_epochs``, at least 1). The first call fits from scratch.
+    diversity : {None, "kcenter"}, default=None
+        Batch diversity (our extension, not in the paper): instead of the top
+        ``q`` candidates of each predicted class, k-center greedy on the robust
+        net's penultimate embeddings over that class's ``diversity_factor * q``
+        best candidates, starting from the best one. Top-scored batches tend to
+        pile up on one stretch of the decision boundary; this spreads them.
+    diversity_factor : int, default=3
+        How many best candidates per batch slot the diverse choice looks at.
     random_state : int, RandomState instance or None, default=None
         Seeds the attack and breaks ties.
 
@@ -168,6 +176,8 @@ class JINQueryStrategy(BaseQueryStrategy):
         class_balance=True,
         score_aggregation="sum",
         warm_start_epochs=None,
+        diversity=None,
+        diversity_factor=3,
         random_state=None,
     ):
         self.X_val = X_val
@@ -182,12 +192,15 @@ class JINQueryStrategy(BaseQueryStrategy):
         self.class_balance = class_balance
         self.score_aggregation = score_aggregation
         self.warm_start_epochs = warm_start_epochs
+        self.diversity = diversity
+        self.diversity_factor = diversity_factor
         self.random_state = random_state
 
     # ------------------------------------------------------------ settings
     def _check_settings(self):
         check_option(self.disagreement, "disagreement", DISAGREEMENTS)
         check_option(self.score_aggregation, "score_aggregation", AGGREGATIONS)
+        check_option(self.diversity, "diversity", (None, "kcenter"))
         check_option(self.group_allocation, "group_allocation", ("worst", "proportional"))
         w = self.weights
         if (
@@ -205,8 +218,6 @@ class JINQueryStrategy(BaseQueryStrategy):
         if not isinstance(self.class_balance, bool | np.bool_):
             raise TypeError(f"class_balance={self.class_balance!r}: expected True or False.")
         if self.warm_start_epochs is not None:
-            from ..utils._validation import check_int
-
             check_int(self.warm_start_epochs, "warm_start_epochs", min_value=1)
         return w_adv, w_mod
 
@@ -295,17 +306,44 @@ class JINQueryStrategy(BaseQueryStrategy):
         score, secondary = self._combine(comp, w_adv, w_mod)
         picked, picked_scores = [], []
         cand_groups = groups[cand]
+        pred = comp["predicted_class"]
+        emb = None
+        if self.diversity is not None:
+            transform, net = split_estimator(estimator)
+            emb = penultimate_embedding(net, transform(take_rows(X_pool, cand)))
         for g, count in alloc.items():
             local = np.flatnonzero(cand_groups == g)
             sec = None if secondary is None else secondary[local]
             order = local[rank_order(score[local], rng, secondary=sec)]
-            if self.class_balance:
-                take = round_robin(order, comp["predicted_class"], count)
-            else:
-                take = order[:count]
+            take = round_robin(order, pred, count) if self.class_balance else order[:count]
+            if emb is not None:
+                take = self._diversify(order, take, pred, emb)
             picked.extend(cand[take])
             picked_scores.extend(score[take])
         return np.asarray(picked), np.asarray(picked_scores)
+
+    def _diversify(self, order, take, pred, emb):
+        """Swap a top-scored batch for a diverse one with the same class quotas.
+
+        For each predicted class with quota ``q`` in ``take``, k-center greedy
+        (starting from the best-scored sample) over that class's
+        ``diversity_factor * q`` best candidates.
+        """
+        factor = check_int(self.diversity_factor, "diversity_factor", min_value=1)
+        quotas = pd.Series(pred[take]).value_counts(sort=False)
+        out = []
+        for c, q in quotas.items():
+            queue = order[pred[order] == c][: factor * int(q)] if self.class_balance else order[: factor * len(take)]
+            chosen = [queue[0]]
+            dist = ((emb[queue] - emb[queue[0]]) ** 2).sum(axis=1)
+            while len(chosen) < min(int(q) if self.class_balance else len(take), len(queue)):
+                j = int(np.argmax(dist))
+                chosen.append(queue[j])
+                dist = np.minimum(dist, ((emb[queue] - emb[queue[j]]) ** 2).sum(axis=1))
+            out.extend(chosen)
+            if not self.class_balance:
+                break
+        return np.asarray(out, dtype=np.intp)
 
     def utilities(self, learner, X_pool, *, sensitive_features):
         """Per-sample components for inspection and plots.

@@ -209,3 +209,31 @@ def test_single_signal_and_rank_aggregation(weights, aggregation, learner, fral_
         np.testing.assert_allclose(util["score"], signal)
     else:
         assert np.all(np.diff(util["score"].to_numpy()[np.argsort(signal.to_numpy(), kind="stable")]) >= -1e-12)
+
+
+def test_kcenter_diversity_keeps_quotas_and_spreads_the_batch(learner, fral_data):
+    from skfral.nn import penultimate_embedding
+
+    kw = dict(class_balance=True)
+    plain = jin(fral_data, **kw)
+    diverse = jin(fral_data, diversity="kcenter", diversity_factor=3, **kw)
+    args = (learner, fral_data["X_pool"])
+    sf = dict(n_instances=6, sensitive_features=fral_data["s_pool"])
+    idx_plain, _ = plain(*args, **sf)
+    idx_div, _ = diverse(*args, **sf)
+    pred = learner.estimator.predict(fral_data["X_pool"])
+    # same class quotas and the same groups
+    assert sorted(pred[idx_plain]) == sorted(pred[idx_div])
+    assert set(fral_data["s_pool"][idx_div]) == set(fral_data["s_pool"][idx_plain])
+    # the diverse batch starts with the best candidate and is at least as spread out
+    assert idx_div[0] == idx_plain[0]
+    emb = penultimate_embedding(learner.estimator, fral_data["X_pool"])
+
+    def min_pairwise(idx):
+        e = emb[idx]
+        d = ((e[:, None] - e[None]) ** 2).sum(-1)
+        return d[np.triu_indices(len(idx), 1)].min()
+
+    assert min_pairwise(idx_div) >= min_pairwise(idx_plain) - 1e-9
+    with pytest.raises(ValueError, match="diversity='dpp'"):
+        jin(fral_data, diversity="dpp")(*args, **sf)
