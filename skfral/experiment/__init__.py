@@ -1,0 +1,42 @@
+"""Experiments: compare JIN with the baselines over data sets, strategies and seeds.
+
+- :func:`run_fral`: the tidy results table (one row per data set, strategy,
+  seed and round), run in parallel through joblib (local processes, dask,
+  ray) and resumable from an ``out_dir``.
+- :func:`summarize`, :func:`paired_differences`, :func:`plot_learning_curves`:
+  the summary table (final round and mean over rounds, paired differences
+  against a baseline) and learning curves.
+- :data:`DATASETS`, :func:`load_dataset`, :func:`default_estimator`: the named
+  data sets and the default robust nets.
+- The command line ``skfral run | report | demo`` (also ``python -m skfral``).
+"""
+
+from ._registry import DATASETS, dataset_names, default_estimator, load_dataset
+from ._runner import RESULT_COLUMNS, TIMING_COLUMNS, derive_seed, run_fral
+from ._store import load_results
+from ._summary import (
+    SUMMARY_METRICS,
+    paired_differences,
+    plot_learning_curves,
+    summarize,
+    summary_markdown,
+    write_report,
+)
+
+__all__ = [
+    "DATASETS",
+    "RESULT_COLUMNS",
+    "SUMMARY_METRICS",
+    "TIMING_COLUMNS",
+    "dataset_names",
+    "default_estimator",
+    "derive_seed",
+    "load_dataset",
+    "load_results",
+    "paired_differences",
+    "plot_learning_curves",
+    "run_fral",
+    "summarize",
+    "summary_markdown",
+    "write_report",
+]

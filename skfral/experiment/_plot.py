@@ -1,0 +1,159 @@
+"""Learning curves: worst-group accuracy against labels spent, one line per strategy."""
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_learning_curves"]
+
+CURVE_METRICS = ("worst_group_standard_accuracy", "worst_group_robust_accuracy")
+_TITLES = {
+    "worst_group_standard_accuracy": "Worst-group standard accuracy",
+    "worst_group_robust_accuracy": "Worst-group robust accuracy",
+    "worst_group_standard_balanced_accuracy": "Worst-group balanced standard accuracy",
+    "worst_group_robust_balanced_accuracy": "Worst-group balanced robust accuracy",
+}
+
+
+def _curve_table(df, metric):
+    """Mean and std over seeds of ``metric`` per (strategy, round), with mean labels."""
+    grouped = df.groupby(["strategy", "round"], sort=False)
+    out = grouped.agg(
+        n_labels=("n_labels", "mean"), mean=(metric, "mean"), std=(metric, "std")
+    ).reset_index()
+    out["std"] = out["std"].fillna(0.0)
+    return out
+
+
+def _draw(ax, df, metric, *, title=None):
+    if metric not in df.columns:
+        raise ValueError(f"metric={metric!r} is not a column of the results table.")
+    table = _curve_table(df, metric)
+    for strategy in dict.fromkeys(df["strategy"]):
+        part = table[table["strategy"] == strategy].sort_values("round")
+        x, y, sd = (
+            part["n_labels"].to_numpy(),
+            part["mean"].to_numpy(),
+            part["std"].to_numpy(),
+        )
+        (line,) = ax.plot(x, y, marker="o", markersize=3, label=str(strategy))
+        ax.fill_between(
+            x, y - sd, y + sd, color=line.get_color(), alpha=0.15, linewidth=0
+        )
+    if (
+        "majority_class_level" in df.columns
+        and df["majority_class_level"].notna().any()
+    ):
+        level = float(df["majority_class_level"].mean())
+        ax.axhline(
+            level,
+            color="0.4",
+            linestyle="--",
+            linewidth=1,
+            label="majority-class level",
+        )
+    ax.set_xlabel("labels used")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title or _TITLES.get(metric, metric), fontsize=10)
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
+def plot_learning_curves(df, path_or_ax, *, dataset=None, metrics=CURVE_METRICS):
+    """Worst-group accuracy against labels used: mean over seeds with a +-std band.
+
+    One line per strategy, the majority-class level (the trivial rule's
+    worst-group accuracy) as a dashed reference line.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table of :func:`~skfral.experiment.run_fral` (or
+        :func:`~skfral.experiment.load_results`).
+    path_or_ax : str, path, matplotlib Axes or sequence of Axes
+        A file name: a PNG (Agg, no display needed) with one row per data set
+        and one panel per metric. Axes: one per metric, for a single data set.
+    dataset : str or None, default=None
+        Restrict to this data set (required with Axes when the table holds
+        several).
+    metrics : sequence of str, default=CURVE_METRICS
+        Columns to plot, one panel each (default: worst-group standard and
+        robust accuracy).
+
+    Returns
+    -------
+    path or axes
+        The path written, or the axes drawn on.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from matplotlib.figure import Figure
+    >>> from skfral.experiment import plot_learning_curves
+    >>> df = pd.DataFrame({"dataset": "d", "strategy": ["a", "a"], "seed": 0,
+    ...                    "round": [0, 1], "n_labels": [10, 20],
+    ...                    "worst_group_robust_accuracy": [0.5, 0.6],
+    ...                    "majority_class_level": 0.55})
+    >>> ax = Figure().subplots()
+    >>> plot_learning_curves(df, ax, metrics=["worst_group_robust_accuracy"])
+    [<Axes: ...>]
+    """
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not metrics:
+        raise ValueError("metrics is empty: expected at least one column to plot.")
+    if dataset is not None:
+        if dataset not in set(df["dataset"]):
+            raise ValueError(
+                f"dataset={dataset!r} is not in the table: expected one of "
+                f"{sorted(map(str, set(df['dataset'])))}."
+            )
+        df = df[df["dataset"] == dataset]
+    if len(df) == 0:
+        raise ValueError("the results table is empty: nothing to plot.")
+    datasets = list(dict.fromkeys(df["dataset"]))
+
+    if isinstance(path_or_ax, str | Path):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(
+            figsize=(5.2 * len(metrics), 3.8 * len(datasets)), layout="constrained"
+        )
+        FigureCanvasAgg(fig)
+        axes = np.atleast_2d(fig.subplots(len(datasets), len(metrics), squeeze=False))
+        for i, name in enumerate(datasets):
+            part = df[df["dataset"] == name]
+            for j, metric in enumerate(metrics):
+                title = _TITLES.get(metric, metric)
+                _draw(axes[i, j], part, metric, title=f"{name}: {title}")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=min(6, len(labels)),
+            fontsize=8,
+            frameon=False,
+        )
+        path = Path(path_or_ax)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110)
+        return path
+
+    axes = [path_or_ax] if hasattr(path_or_ax, "plot") else list(path_or_ax)
+    if len(axes) != len(metrics):
+        raise ValueError(
+            f"got {len(axes)} Axes for {len(metrics)} metrics {metrics}: pass one "
+            "Axes per "
+            "metric, or a file name."
+        )
+    if len(datasets) > 1:
+        raise ValueError(
+            f"the table holds several data sets {datasets}: pass dataset=... to plot "
+            "one "
+            "on these Axes, or a file name."
+        )
+    for ax, metric in zip(axes, metrics):
+        _draw(ax, df, metric)
+    axes[-1].legend(fontsize=8, loc="best")
+    return axes

@@ -1,0 +1,314 @@
+"""The on-disk results of a run: manifest, per-round records, checkpoints, resume.
+
+Layout of ``out_dir``::
+
+    manifest.json                       config, its hash, cell list (written first)
+    cells/<dataset>/<strategy>/seed_<k>/
+        round_000.json ...              one record per finished round: the table
+                                        row and the pool positions queried
+        state_<r>.pt                    training state after the last round
+                                        (torch.save of state dicts only)
+    results.csv                         the tidy table, once every cell is done
+
+Every file is written atomically: to a temporary ``*.tmp`` file in the same
+folder, flushed and ``fsync``-ed, then moved over the target with
+``os.replace``. A process killed at any moment (even with SIGKILL) leaves
+either the old file or the new one, never a truncated one; leftover
+``*.tmp`` files are ignored and removed on the next run. A round counts as
+finished when its ``round_<r>.json`` exists; its checkpoint is written
+*before* it, so a finished round always has its state on disk.
+"""
+
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CellStore",
+    "RunStore",
+    "atomic_write",
+    "config_hash",
+    "jsonable",
+    "load_results",
+]
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+RESULTS = "results.csv"
+CELLS = "cells"
+
+
+# ------------------------------------------------------------------ writing
+def atomic_write(path, data, *, mode="w"):
+    """Write ``data`` (str, bytes, or a callable taking the open file) atomically.
+
+    The data go to a temporary file next to ``path``, which is flushed,
+    ``fsync``-ed and then renamed over ``path`` with :func:`os.replace`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    binary = "b" in mode
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(
+            fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
+        ) as fh:
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder):
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def jsonable(value):
+    """Plain JSON types: numpy scalars unwrapped, NaN/inf as ``None``."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dump_json(obj):
+    """Strict JSON text (no NaN), keys in insertion order."""
+    return json.dumps(jsonable(obj), indent=1, allow_nan=False) + "\n"
+
+
+def config_hash(config):
+    """SHA-256 (first 16 hex digits) of a JSON-able configuration."""
+    text = json.dumps(jsonable(config), sort_keys=True, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def slug(name):
+    """A folder name for ``name``: safe characters kept, a short hash when altered."""
+    text = str(name)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", text).strip(".") or "_"
+    if safe != text:
+        safe = f"{safe[:40]}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+    return safe
+
+
+# ------------------------------------------------------------------- cells
+class CellStore:
+    """Round records and checkpoints of one (dataset, strategy, seed) cell."""
+
+    def __init__(self, root, dataset, strategy, seed):
+        self.path = (
+            Path(root) / CELLS / slug(dataset) / slug(strategy) / f"seed_{int(seed)}"
+        )
+
+    def _round_path(self, r):
+        return self.path / f"round_{r:03d}.json"
+
+    def _state_path(self, r):
+        return self.path / f"state_{r:03d}.pt"
+
+    def cleanup(self):
+        """Remove temporary files left by a killed run."""
+        if self.path.is_dir():
+            for tmp in self.path.glob(".*.tmp"):
+                try:
+                    tmp.unlink()
+                except OSError:  # pragma: no cover
+                    pass
+
+    def finished_rounds(self):
+        """Records of the finished rounds 0..k (contiguous), oldest first."""
+        records = []
+        r = 0
+        while True:
+            path = self._round_path(r)
+            if not path.is_file():
+                break
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):  # pragma: no cover - atomic writes prevent it
+                break
+            if record.get("round") != r:  # pragma: no cover
+                break
+            records.append(record)
+            r += 1
+        return records
+
+    def has_state(self, r):
+        return self._state_path(r).is_file()
+
+    def write_round(self, r, row, queried, state=None):
+        """Record round ``r``: its checkpoint first (if any), then the JSON record."""
+        if state is not None:
+            from ..nn._checkpoint import save_checkpoint
+
+            atomic_write(
+                self._state_path(r), lambda fh: save_checkpoint(state, fh), mode="wb"
+            )
+        record = {"round": r, "row": row, "queried": [int(i) for i in queried]}
+        atomic_write(self._round_path(r), dump_json(record))
+        for old in self.path.glob("state_*.pt"):
+            if old.name != self._state_path(r).name:
+                try:
+                    old.unlink()
+                except OSError:  # pragma: no cover
+                    pass
+
+    def read_state(self, r):
+        from ..nn._checkpoint import load_checkpoint
+
+        return load_checkpoint(self._state_path(r))
+
+
+def row_from_record(row):
+    """A table row from its JSON form (``None`` back to NaN)."""
+    return {k: (np.nan if v is None else v) for k, v in row.items()}
+
+
+# --------------------------------------------------------------------- run
+class RunStore:
+    """The manifest of an ``out_dir``: refuses a different config, resets on request."""
+
+    def __init__(self, out_dir):
+        self.root = Path(out_dir)
+
+    @property
+    def manifest_path(self):
+        return self.root / MANIFEST
+
+    def read_manifest(self):
+        if not self.manifest_path.is_file():
+            return None
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except ValueError as exc:  # pragma: no cover - atomic writes prevent it
+            raise ValueError(
+                f"{self.manifest_path} is not valid JSON ({exc}): pass overwrite=True "
+                "(--overwrite) to start this out_dir afresh."
+            ) from None
+
+    def open(self, config, *, overwrite=False, version=None):
+        """Check or write the manifest; return the number of finished rounds on disk."""
+        if self.root.exists() and not self.root.is_dir():
+            raise ValueError(f"out_dir={str(self.root)!r} exists and is not a folder.")
+        digest = config_hash(config)
+        manifest = self.read_manifest()
+        if manifest is not None and manifest.get("config_hash") != digest:
+            if not overwrite:
+                old = manifest.get("config", {})
+                changed = sorted(
+                    k
+                    for k in set(old) | set(config)
+                    if jsonable(old.get(k)) != jsonable(config.get(k))
+                )
+                what = f" (differs in: {', '.join(changed)})" if changed else ""
+                raise ValueError(
+                    f"out_dir={str(self.root)!r} holds results of a different "
+                    "configuration"
+                    f"{what}: pass overwrite=True (command line: --overwrite) to "
+                    "delete them "
+                    "and start again, or choose another out_dir."
+                )
+            self.reset()
+            manifest = None
+        if manifest is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            atomic_write(
+                self.manifest_path,
+                dump_json(
+                    {
+                        "format": FORMAT_VERSION,
+                        "skfral_version": version,
+                        "config_hash": digest,
+                        "config": config,
+                    }
+                ),
+            )
+        return digest
+
+    def reset(self):
+        """Delete what a run wrote here (manifest, cells, results); nothing else."""
+        shutil.rmtree(self.root / CELLS, ignore_errors=True)
+        for name in (MANIFEST, RESULTS):
+            try:
+                (self.root / name).unlink()
+            except FileNotFoundError:
+                pass
+
+    def write_results(self, df):
+        atomic_write(self.root / RESULTS, df.to_csv(index=False))
+
+
+def load_results(out_dir):
+    """The tidy results table of an ``out_dir``.
+
+    ``results.csv`` when the run finished; otherwise the rounds finished so
+    far, read from the per-round records (an interrupted run can be
+    summarised too).
+
+    Parameters
+    ----------
+    out_dir : str or path
+
+    Returns
+    -------
+    results : pandas.DataFrame
+    """
+    root = Path(out_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"out_dir={str(root)!r} does not exist: expected a run folder."
+        )
+    results = root / RESULTS
+    if results.is_file():
+        return pd.read_csv(results)
+    rows = []
+    for path in sorted((root / CELLS).glob("*/*/seed_*/round_*.json")):
+        try:
+            rows.append(
+                row_from_record(json.loads(path.read_text(encoding="utf-8"))["row"])
+            )
+        except (OSError, ValueError, KeyError):  # pragma: no cover
+            continue
+    if not rows:
+        raise FileNotFoundError(
+            f"{str(root)!r} has no results: expected a results.csv or round records "
+            "written by skfral run / run_fral(out_dir=...)."
+        )
+    df = pd.DataFrame(rows)
+    return df.sort_values(
+        ["dataset", "strategy", "seed", "round"], kind="stable"
+    ).reset_index(drop=True)
