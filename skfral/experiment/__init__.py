@@ -12,7 +12,13 @@
 """
 
 from ._registry import DATASETS, dataset_names, default_estimator, load_dataset
-from ._runner import RESULT_COLUMNS, TIMING_COLUMNS, derive_seed, run_fral
+from ._runner import (
+    RESULT_COLUMNS,
+    TIMING_COLUMNS,
+    VALIDATION_COLUMNS,
+    derive_seed,
+    run_fral,
+)
 from ._store import load_results
 from ._summary import (
     SUMMARY_METRICS,
@@ -26,6 +32,7 @@ from ._summary import (
 __all__ = [
     "DATASETS",
     "RESULT_COLUMNS",
+    "VALIDATION_COLUMNS",
     "SUMMARY_METRICS",
     "TIMING_COLUMNS",
     "dataset_names",

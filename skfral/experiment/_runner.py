@@ -26,7 +26,13 @@ from ._registry import (
 )
 from ._store import CellStore, RunStore, jsonable, row_from_record
 
-__all__ = ["run_fral", "derive_seed", "TIMING_COLUMNS", "RESULT_COLUMNS"]
+__all__ = [
+    "run_fral",
+    "derive_seed",
+    "TIMING_COLUMNS",
+    "RESULT_COLUMNS",
+    "VALIDATION_COLUMNS",
+]
 
 ID_COLUMNS = (
     "dataset",
@@ -57,9 +63,17 @@ METRIC_COLUMNS = (
     "n_test",
     "n_groups",
 )
+VALIDATION_COLUMNS = (
+    "val_worst_group_standard_accuracy",
+    "val_worst_group_robust_accuracy",
+    "val_worst_group_standard_balanced_accuracy",
+    "val_worst_group_robust_balanced_accuracy",
+)
+"""The same worst-group metrics on the validation set: what defaults and
+variants are chosen from (never the test set)."""
 TIMING_COLUMNS = ("query_seconds", "train_seconds", "eval_seconds")
 """Wall-clock columns: the only ones that differ between identical runs."""
-RESULT_COLUMNS = ID_COLUMNS + METRIC_COLUMNS + TIMING_COLUMNS
+RESULT_COLUMNS = ID_COLUMNS + METRIC_COLUMNS + VALIDATION_COLUMNS + TIMING_COLUMNS
 """Columns of the table returned by :func:`run_fral`, in order."""
 
 _PURPOSES = {"split": 0, "model": 1, "query": 2, "eval": 3}
@@ -503,7 +517,15 @@ def _run_cell(cell, settings):
                 sensitive_features=sp.s_test,
                 attack=attack,
             )
+            val_report = fairness_report(
+                learner.estimator,
+                sp.X_val,
+                sp.y_val,
+                sensitive_features=sp.s_val,
+                attack=attack,
+            )
             eval_s = time.perf_counter() - t0
+            val_row = {c: val_report[c[len("val_"):]] for c in VALIDATION_COLUMNS}
             row = {
                 **base,
                 "round": r,
@@ -511,6 +533,7 @@ def _run_cell(cell, settings):
                 "n_queried": int(r * settings.budget),
                 "n_pool": int(len(remaining)),
                 **_report_row(report),
+                **val_row,
                 "query_seconds": query_s,
                 "train_seconds": train_s,
                 "eval_seconds": eval_s,
@@ -730,8 +753,10 @@ def run_fral(
         their balanced versions, gaps, overall accuracies, worst (group,
         class) recalls, ``majority_class_level`` (the trivial rule's
         worst-group accuracy), the worst groups' names, ``n_test``,
-        ``n_groups``, and the wall-clock seconds of the query, the training
-        and the evaluation (:data:`TIMING_COLUMNS`; the query time of round 0
+        ``n_groups``, the four worst-group metrics on the validation set
+        (:data:`VALIDATION_COLUMNS`, ``val_*``: choose variants and defaults
+        from these, never from the test columns), and the wall-clock seconds
+        of the query, the training and the evaluation (:data:`TIMING_COLUMNS`; the query time of round 0
         is NaN).
 
     Notes
