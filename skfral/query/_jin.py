@@ -102,11 +102,13 @@ class JINQueryStrategy(BaseQueryStrategy):
         Worst-group criterion on validation: "standard", "robust", "mean" (of
         standard and robust accuracy), or "balanced_standard",
         "balanced_robust", "balanced_mean" (balanced accuracy).
-    group_allocation : {"worst", "proportional"}, default="worst"
+    group_allocation : {"worst", "proportional", "none"}, default="worst"
         "worst": the whole batch from the worst group; "proportional": the batch
         split over groups by their deficit to the best group (steadier with a
-        small validation set). A group with too few pool samples is filled
-        from the next-worst groups.
+        small validation set; with two groups it equals "worst"). A group with
+        too few pool samples is filled from the next-worst groups. "none"
+        drops the group restriction (an ablation: every pool sample competes,
+        no validation ranking is made).
     disagreement : {"kl", "js", "hard"}, default="kl"
         The divergence ``D``; "hard" (0/1 arg-max disagreement) breaks ties with
         the KL score.
@@ -201,7 +203,7 @@ class JINQueryStrategy(BaseQueryStrategy):
         check_option(self.disagreement, "disagreement", DISAGREEMENTS)
         check_option(self.score_aggregation, "score_aggregation", AGGREGATIONS)
         check_option(self.diversity, "diversity", (None, "kcenter"))
-        check_option(self.group_allocation, "group_allocation", ("worst", "proportional"))
+        check_option(self.group_allocation, "group_allocation", ("worst", "proportional", "none"))
         w = self.weights
         if (
             not isinstance(w, tuple | list | np.ndarray)
@@ -291,16 +293,22 @@ class JINQueryStrategy(BaseQueryStrategy):
                 f"attack={attack!r} has no perturb(net, X, y) method: expected a "
                 "skfral.nn.PGD or an object with that method."
             )
-        table = rank_groups(
-            estimator, X_val, y_val, g_val, attack=attack,
-            criterion=self.group_criterion, pool_groups=groups,
-        )
+        table = None
+        if self.group_allocation != "none":
+            table = rank_groups(
+                estimator, X_val, y_val, g_val, attack=attack,
+                criterion=self.group_criterion, pool_groups=groups,
+            )
         standard = self._fit_standard(estimator, X_lab, y_lab)
         return w, estimator, attack, table, standard
 
     def _select(self, learner, X_pool, n_instances, groups, rng):
         (w_adv, w_mod), estimator, attack, table, standard = self._prepare(learner, groups, rng)
-        alloc = allocate(table, groups, n_instances, self.group_allocation)
+        if table is None:  # no group restriction
+            groups = np.zeros(len(groups), dtype=np.int64)
+            alloc = {0: n_instances}
+        else:
+            alloc = allocate(table, groups, n_instances, self.group_allocation)
         cand = np.flatnonzero(np.isin(groups, list(alloc)))
         comp = self._components(estimator, standard, take_rows(X_pool, cand), attack)
         score, secondary = self._combine(comp, w_adv, w_mod)
@@ -373,8 +381,8 @@ class JINQueryStrategy(BaseQueryStrategy):
         (w_adv, w_mod), estimator, attack, table, standard = self._prepare(learner, groups, rng)
         comp = self._components(estimator, standard, X_pool, attack)
         score, _ = self._combine(comp, w_adv, w_mod)
-        rank = {g: i for i, g in enumerate(table.index)}
-        group_rank = np.asarray([rank[g] for g in groups])
+        rank = {g: i for i, g in enumerate(table.index)} if table is not None else {}
+        group_rank = np.asarray([rank.get(g, 0) for g in groups])
         return pd.DataFrame(
             {
                 "group": groups,

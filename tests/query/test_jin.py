@@ -237,3 +237,20 @@ def test_kcenter_diversity_keeps_quotas_and_spreads_the_batch(learner, fral_data
     assert min_pairwise(idx_div) >= min_pairwise(idx_plain) - 1e-9
     with pytest.raises(ValueError, match="diversity='dpp'"):
         jin(fral_data, diversity="dpp")(*args, **sf)
+
+
+def test_no_group_restriction_ranks_the_whole_pool(learner, fral_data, monkeypatch):
+    import skfral.query._jin as jin_module
+
+    def fail(*args, **kwargs):
+        raise AssertionError("no validation ranking expected")
+
+    monkeypatch.setattr(jin_module, "rank_groups", fail)
+    # a deterministic standard model: utilities() and the query then score alike
+    strategy = jin(
+        fral_data, group_allocation="none", class_balance=False, standard_estimator=FixedProba()
+    )
+    util = strategy.utilities(learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"])
+    idx, scores = strategy(learner, fral_data["X_pool"], n_instances=5, sensitive_features=fral_data["s_pool"])
+    top = np.argsort(-util["score"].to_numpy(), kind="stable")[:5]
+    assert set(idx) == set(top)
