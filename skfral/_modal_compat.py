@@ -10,15 +10,19 @@ pandas 2:
 * ``modAL.utils.data.data_vstack`` stacks DataFrames with ``DataFrame.append``,
   removed in pandas 2.0.
 
-:func:`apply` patches exactly these two names inside modAL's own modules, and
-only where the installed scikit-learn / pandas need it. It is idempotent and is
-called when :mod:`skfral` is imported. :func:`require_modal` gives an
-actionable ImportError when modAL is missing or of an unsupported version.
+:func:`apply` patches exactly these two names inside modAL's own loaded modules
+(wherever they hold the original function), and only where the installed
+scikit-learn / pandas need it. The pandas fix also stacks ``Series`` labels and
+array blocks taught after a DataFrame (given the DataFrame's columns). It is
+idempotent and is called when :mod:`skfral` is imported. :func:`require_modal`
+gives an actionable ImportError when modAL is missing or of an unsupported
+version.
 """
 
 import functools
 import importlib
 import inspect
+import sys
 
 MODAL_VERSION_PREFIX = "0.4.2"
 MODAL_INSTALL = 'pip install --no-deps "modAL-python==0.4.2.1"'
@@ -41,7 +45,8 @@ def require_modal():
     if found is None:
         raise ImportError(
             "skfral needs modAL-python 0.4.2.x, which is not installed. Install it "
-            f"without its dependencies (its metadata pins skorch==0.9.0): {MODAL_INSTALL}"
+            "without its dependencies (its metadata pins skorch==0.9.0): "
+            f"{MODAL_INSTALL}"
         )
     if not found.startswith(MODAL_VERSION_PREFIX):
         raise ImportError(
@@ -77,15 +82,40 @@ def _translate_check_X_y(check_X_y):
 
 def _data_vstack_compat(original):
     import pandas as pd
+    import scipy.sparse as sp
+
+    def like(first, block):
+        # Blocks taught as arrays after a DataFrame start (or the reverse order
+        # of types) are given the first block's columns, as DataFrame.append did.
+        if isinstance(block, pd.DataFrame | pd.Series):
+            return block
+        if isinstance(first, pd.Series):
+            return pd.Series(block, name=first.name)
+        return pd.DataFrame(block, columns=first.columns)
 
     @functools.wraps(original)
     def data_vstack(blocks):
-        if isinstance(blocks[0], pd.DataFrame):
-            return pd.concat(list(blocks))
+        first = blocks[0]
+        if isinstance(first, pd.DataFrame | pd.Series) and not any(
+            sp.issparse(b) for b in blocks
+        ):
+            return pd.concat([like(first, b) for b in blocks])
         return original(blocks)
 
     data_vstack.__skfral_compat__ = True
     return data_vstack
+
+
+def _replace_in_modal_modules(name, original, replacement):
+    """Rebind ``name`` wherever a loaded modAL module holds ``original``."""
+    patched = []
+    for module_name, module in sorted(sys.modules.items()):
+        if module_name != "modAL" and not module_name.startswith("modAL."):
+            continue
+        if getattr(module, name, None) is original:
+            setattr(module, name, replacement)
+            patched.append(f"{module_name}.{name}")
+    return patched
 
 
 def apply():
@@ -106,16 +136,16 @@ def apply():
         # modAL is optional at import time; require_modal() explains the fix.
         return ()
     patched = []
-    if _sklearn_needs_patch() and not getattr(learners.check_X_y, "__skfral_compat__", False):
-        learners.check_X_y = _translate_check_X_y(learners.check_X_y)
-        patched.append("modAL.models.learners.check_X_y")
-    if _pandas_needs_patch() and not getattr(data.data_vstack, "__skfral_compat__", False):
-        compat = _data_vstack_compat(data.data_vstack)
-        for module_name in ("modAL.utils.data", "modAL.models.learners", "modAL.models.base"):
-            module = importlib.import_module(module_name)
-            if hasattr(module, "data_vstack"):
-                module.data_vstack = compat
-                patched.append(f"{module_name}.data_vstack")
+    check_X_y = learners.check_X_y
+    if _sklearn_needs_patch() and not getattr(check_X_y, "__skfral_compat__", False):
+        patched += _replace_in_modal_modules(
+            "check_X_y", check_X_y, _translate_check_X_y(check_X_y)
+        )
+    data_vstack = data.data_vstack
+    if _pandas_needs_patch() and not getattr(data_vstack, "__skfral_compat__", False):
+        patched += _replace_in_modal_modules(
+            "data_vstack", data_vstack, _data_vstack_compat(data_vstack)
+        )
     _state["applied"] = True
     _state["patched"] = tuple(patched)
     return _state["patched"]

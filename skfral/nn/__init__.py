@@ -6,7 +6,12 @@ modules (:class:`MLP`, :class:`SmallCNN`).
 """
 
 from ._attacks import FGSM, PGD, pgd_attack, trades_attack
-from ._introspect import final_net, gradient_embedding, penultimate_embedding, split_estimator
+from ._introspect import (
+    final_net,
+    gradient_embedding,
+    penultimate_embedding,
+    split_estimator,
+)
 from ._modules import MLP, SmallCNN
 from ._net import RobustNeuralNetClassifier
 

@@ -5,11 +5,18 @@ The maths are pure tensor functions (:func:`pgd_attack`, :func:`trades_attack`);
 and the experiment runner call as ``attack.perturb(net, X, y) -> X_adv``.
 """
 
+import functools
+import math
+import numbers
+
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
+from skorch import NeuralNet, NeuralNetClassifier
 
 from ..utils._validation import check_finite_array, check_int, check_option, check_real
 
@@ -26,14 +33,42 @@ def torch_generator(random_state):
     gen = torch.Generator()
     if random_state is None:
         gen.seed()
+    elif isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, bool
+    ):
+        gen.manual_seed(_first_draw(int(random_state)))
     else:
         rng = check_random_state(random_state)
         gen.manual_seed(int(rng.randint(0, 2**31 - 1)))
     return gen
 
 
+@functools.lru_cache(maxsize=256)
+def _first_draw(seed):
+    # check_random_state(int) builds a fresh RandomState (~70 us) whose first
+    # draw is always the same: remember it.
+    return int(check_random_state(seed).randint(0, 2**31 - 1))
+
+
 def _flat_norm(t):
-    return t.flatten(1).norm(p=2, dim=1).clamp_min(1e-12).view(-1, *([1] * (t.dim() - 1)))
+    return (
+        t.flatten(1).norm(p=2, dim=1).clamp_min(1e-12).view(-1, *([1] * (t.dim() - 1)))
+    )
+
+
+def _unit_l2(grad):
+    """Per-sample L2-normalised gradient, whatever its scale.
+
+    The gradient of a batch-mean loss shrinks with the batch size and vanishes
+    for confident samples; dividing by the per-sample max first keeps the
+    squared sum from underflowing, so every non-zero gradient gives a unit step
+    (a zero gradient gives a zero step).
+    """
+    flat = grad.flatten(1)
+    scale = flat.abs().amax(dim=1, keepdim=True).clamp_min(torch.finfo(flat.dtype).tiny)
+    flat = flat / scale
+    flat = flat / flat.norm(p=2, dim=1, keepdim=True).clamp_min(1e-12)
+    return flat.view_as(grad)
 
 
 def _project(delta, eps, norm):
@@ -44,20 +79,34 @@ def _project(delta, eps, norm):
 
 
 def _clip(x, clip_min, clip_max):
-    if clip_min is not None:
-        x = torch.maximum(x, clip_min)
-    if clip_max is not None:
-        x = torch.minimum(x, clip_max)
-    return x
+    if clip_min is None and clip_max is None:
+        return x
+    # One clamp with tensor bounds (torch.maximum/minimum broadcast slowly).
+    return torch.clamp(x, clip_min, clip_max)
+
+
+def _linf_box(x, eps, clip_min, clip_max):
+    """Bounds with ``clip(x + clamp(d, -eps, eps)) == clamp(x + d, lower, upper)``.
+
+    ``lower = clip(x - eps)``, ``upper = clip(x + eps)``: where the ball misses
+    the valid range both bounds fall on the nearest end of the range, as
+    projecting then clipping gives. One clamp per step instead of five ops.
+    """
+    return _clip(x - eps, clip_min, clip_max), _clip(x + eps, clip_min, clip_max)
 
 
 def _random_start(x, eps, norm, generator):
+    # Drawn on the CPU (the generator's device), then moved to x's device.
     if norm == "linf":
-        noise = torch.rand(x.shape, generator=generator, dtype=x.dtype) * 2 - 1
-        return (noise * eps).to(x.device)
+        noise = torch.empty(x.shape, dtype=x.dtype).uniform_(
+            -eps, eps, generator=generator
+        )
+        return noise.to(x.device)
     direction = torch.randn(x.shape, generator=generator, dtype=x.dtype)
     direction = direction / _flat_norm(direction)
-    radius = torch.rand((x.shape[0],) + (1,) * (x.dim() - 1), generator=generator, dtype=x.dtype)
+    radius = torch.rand(
+        (x.shape[0],) + (1,) * (x.dim() - 1), generator=generator, dtype=x.dtype
+    )
     return (direction * radius * eps).to(x.device)
 
 
@@ -96,7 +145,8 @@ def pgd_attack(
         Number of steps (1 with ``random_start=False`` and ``step_size=eps`` is FGSM).
     norm : {"linf", "l2"}, default="linf"
     random_start : bool, default=True
-        Start from a uniform point of the ball.
+        Start from a random point of the ball (uniform in the L-inf box; for
+        L2, a uniform direction at a uniform radius).
     clip_min, clip_max : torch.Tensor or None
         Valid range of the inputs (broadcast against one sample).
     generator : torch.Generator or None
@@ -110,20 +160,30 @@ def pgd_attack(
     x = x.detach()
     if eps == 0:
         return x.clone()
-    delta = _random_start(x, eps, norm, generator) if random_start else torch.zeros_like(x)
+    delta = (
+        _random_start(x, eps, norm, generator) if random_start else torch.zeros_like(x)
+    )
     x_adv = _clip(x + delta, clip_min, clip_max)
-    for _ in range(n_steps):
-        x_adv = x_adv.detach().requires_grad_(True)
-        with torch.enable_grad():
+    lower = upper = None
+    if norm == "linf":
+        # clip(x + clamp(z - x, -eps, eps)) == clamp(z, lower, upper)
+        lower, upper = _linf_box(x, eps, clip_min, clip_max)
+    # Grad mode is entered once (not per step); the updates work on detached
+    # tensors, so no graph is built for them.
+    with torch.enable_grad():
+        for _ in range(n_steps):
+            x_adv.requires_grad_(True)
             loss = loss_fn(forward(x_adv), x_adv)
             (grad,) = torch.autograd.grad(loss, [x_adv])
-        if norm == "linf":
-            step = grad.sign()
-        else:
-            step = grad / _flat_norm(grad)
-        delta = _project(x_adv.detach() + step_size * step - x, eps, norm)
-        x_adv = _clip(x + delta, clip_min, clip_max)
-    return x_adv.detach()
+            x_adv = x_adv.detach()
+            if norm == "linf":
+                x_adv = torch.clamp(
+                    torch.add(x_adv, grad.sign(), alpha=step_size), lower, upper
+                )
+            else:
+                delta = _project(x_adv + step_size * _unit_l2(grad) - x, eps, norm)
+                x_adv = _clip(x + delta, clip_min, clip_max)
+    return x_adv
 
 
 def trades_attack(
@@ -148,19 +208,88 @@ def trades_attack(
     def kl_loss(logits_adv, _x):
         return F.kl_div(F.log_softmax(logits_adv, dim=1), p_clean, reduction="sum")
 
-    start = 0.001 * torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+    start = 0.001 * torch.randn(x.shape, generator=generator, dtype=x.dtype).to(
+        x.device
+    )
     x0 = _clip(x.detach() + start, clip_min, clip_max)
     x_adv = pgd_attack(
-        forward, kl_loss, x0, eps=eps, step_size=step_size, n_steps=n_steps, norm=norm,
-        random_start=False, clip_min=clip_min, clip_max=clip_max, generator=generator,
+        forward,
+        kl_loss,
+        x0,
+        eps=eps,
+        step_size=step_size,
+        n_steps=n_steps,
+        norm=norm,
+        random_start=False,
+        clip_min=clip_min,
+        clip_max=clip_max,
+        generator=generator,
     )
     # x0 is not the ball's centre: project once more around the clean input.
     return _clip(x + _project(x_adv - x, eps, norm), clip_min, clip_max).detach()
 
 
+def check_input_array(X, name="X"):
+    """``X`` as a finite float32 array of at least 2 dimensions, or a clear error.
+
+    On top of :func:`~skfral.utils.check_finite_array` (NaN, inf, empty), it
+    refuses sparse matrices, complex values and 1-d arrays with messages in
+    scikit-learn's wording, and keeps the ``TypeError`` of an object array that
+    holds non-numbers.
+    """
+    if sp.issparse(X):
+        raise TypeError(
+            f"{name} is a sparse matrix ({type(X).__name__}): sparse input is not "
+            f"supported; convert it with {name}.toarray()."
+        )
+    if isinstance(X, pd.DataFrame):
+        return check_finite_array(X, name, dtype=np.float32)
+    try:
+        X = np.asarray(X)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} could not be converted to a numeric array: {exc}"
+        ) from None
+    if X.dtype == object:
+        try:
+            X = X.astype(np.float64)
+        except TypeError as exc:
+            raise TypeError(
+                f"{name} could not be converted to a numeric array: {exc}"
+            ) from None
+        except ValueError as exc:
+            raise ValueError(
+                f"{name} could not be converted to a numeric array: {exc}"
+            ) from None
+    if np.iscomplexobj(X):
+        raise ValueError(
+            f"Complex data not supported: {name} has complex values; pass real numbers."
+        )
+    if X.ndim == 1:
+        raise ValueError(
+            f"{name} is 1-d with shape {X.shape}: expected a 2-d array "
+            f"(n_samples, n_features). Reshape your data either using "
+            f"{name}.reshape(-1, 1) if it has a single feature "
+            f"or {name}.reshape(1, -1) if it contains a single sample."
+        )
+    if X.ndim >= 2 and X.shape[0] and not np.prod(X.shape[1:]):
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 "
+            "is required: "
+            f"{name} has no feature."
+        )
+    return check_finite_array(X, name, dtype=np.float32)
+
+
 def _as_bound(value, name, feature_shape, dtype=torch.float32):
     if value is None:
         return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(
+                f"{name} contains NaN or infinity: expected finite bounds."
+            )
+        return torch.tensor(float(value), dtype=dtype)
     arr = np.asarray(value, dtype=np.float64)
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinity: expected finite bounds.")
@@ -173,7 +302,45 @@ def _as_bound(value, name, feature_shape, dtype=torch.float32):
             f"{name} has shape {arr.shape}, which does not broadcast to one sample's "
             f"shape {tuple(feature_shape)}: expected a scalar or a per-feature array."
         ) from None
-    return torch.as_tensor(np.ascontiguousarray(arr), dtype=dtype)
+    return torch.tensor(
+        np.array(arr, dtype=np.float64), dtype=dtype
+    )  # a copy: never the user's memory
+
+
+def _exceeds(X, bound, sign, tol=1e-6):
+    """Whether some value of ``X`` lies beyond ``bound`` (below: -1, above: 1)."""
+    if bound.dim() == 0:  # a scalar bound: compare the extreme value only
+        extreme = X.min() if sign < 0 else X.max()
+        return bool(sign * (extreme - float(bound)) > tol)
+    return bool((sign * (X - bound.numpy()) > tol).any())
+
+
+def check_clip_range(X, clip_min, clip_max, names=("clip_min", "clip_max"), name="X"):
+    """Refuse ``clip_min > clip_max`` and inputs outside ``[clip_min, clip_max]``.
+
+    Clipping an input that starts outside the valid range would move it by more
+    than ``eps`` (e.g. images in [0, 255] with ``clip_max=1``).
+    """
+    lo_name, hi_name = names
+    if (
+        clip_min is not None
+        and clip_max is not None
+        and bool((clip_min > clip_max).any())
+    ):
+        raise ValueError(
+            f"{lo_name} is larger than {hi_name} for some feature: expected "
+            f"{lo_name} <= {hi_name}."
+        )
+    X = np.asarray(X)
+    below = clip_min is not None and _exceeds(X, clip_min, -1)
+    above = clip_max is not None and _exceeds(X, clip_max, 1)
+    if below or above:
+        raise ValueError(
+            f"{name} has values outside [{lo_name}, {hi_name}] "
+            f"(min {float(X.min()):.4g}, max {float(X.max()):.4g}): scale the data "
+            "to the valid range (e.g. images "
+            f"to [0, 1]) or widen {lo_name}/{hi_name}."
+        )
 
 
 def default_step_size(eps, n_steps):
@@ -196,10 +363,13 @@ class PGD(BaseEstimator):
     norm : {"linf", "l2"}, default="linf"
         Norm of the ball.
     random_start : bool, default=True
-        Start from a uniformly drawn point of the ball.
+        Start from a random point of the ball (uniform in the L-inf box; for
+        L2, a uniform direction at a uniform radius).
     clip_min, clip_max : float, array-like or None, default=None
         Valid input range, a scalar or one value per feature. ``None`` means no
         clipping (right for standardised tabular data); images use 0 and 1.
+        ``X`` itself must lie in the range (a ``ValueError`` says so otherwise,
+        e.g. for images left in [0, 255]).
     batch_size : int, default=512
         Samples attacked at once: memory is bounded by this, not the pool size.
     random_state : int, RandomState instance or None, default=None
@@ -257,10 +427,14 @@ class PGD(BaseEstimator):
         if self.step_size is None:
             step_size = default_step_size(eps, n_steps)
         else:
-            step_size = check_real(self.step_size, "step_size", min_value=0, include_min=False)
+            step_size = check_real(
+                self.step_size, "step_size", min_value=0, include_min=False
+            )
         batch_size = check_int(self.batch_size, "batch_size", min_value=1)
         if not isinstance(self.random_start, bool | np.bool_):
-            raise TypeError(f"random_start={self.random_start!r}: expected True or False.")
+            raise TypeError(
+                f"random_start={self.random_start!r}: expected True or False."
+            )
         return eps, step_size, n_steps, norm, batch_size
 
     def perturb(self, net, X, y=None):
@@ -284,15 +458,17 @@ class PGD(BaseEstimator):
 
         eps, step_size, n_steps, norm, batch_size = self._validated()
         transform, net = split_estimator(net)
-        X = check_finite_array(transform(X), "X", dtype=np.float32)
+        X = check_input_array(transform(X), "X")
+        check_n_features = getattr(net, "_check_n_features", None)
+        if check_n_features is not None:
+            check_n_features(X, reset=False)
         if y is not None:
             y_idx = encode_labels(net, y, len(X))
-        gen = torch_generator(self.random_state)
         feature_shape = X.shape[1:]
         clip_min = _as_bound(self.clip_min, "clip_min", feature_shape)
         clip_max = _as_bound(self.clip_max, "clip_max", feature_shape)
-        if clip_min is not None and clip_max is not None and bool((clip_min > clip_max).any()):
-            raise ValueError("clip_min is larger than clip_max for some feature: expected clip_min <= clip_max.")
+        check_clip_range(X, clip_min, clip_max)
+        gen = torch_generator(self.random_state)
         device = getattr(net, "device", "cpu") or "cpu"
         clip_min = None if clip_min is None else clip_min.to(device)
         clip_max = None if clip_max is None else clip_max.to(device)
@@ -304,13 +480,29 @@ class PGD(BaseEstimator):
                     with torch.no_grad():
                         yb = net.infer(xb).argmax(dim=1)
                 else:
-                    yb = torch.as_tensor(y_idx[start : start + batch_size], device=device)
-                loss_fn = _net_loss(net, yb)
-                xb_adv = pgd_attack(
-                    net.infer, loss_fn, xb, eps=eps, step_size=step_size, n_steps=n_steps,
-                    norm=norm, random_start=self.random_start, clip_min=clip_min,
-                    clip_max=clip_max, generator=gen,
-                )
+                    yb = torch.as_tensor(
+                        y_idx[start : start + batch_size], device=device
+                    )
+                forward, loss_fn = _forward_and_loss(net, yb)
+                try:
+                    xb_adv = pgd_attack(
+                        forward,
+                        loss_fn,
+                        xb,
+                        eps=eps,
+                        step_size=step_size,
+                        n_steps=n_steps,
+                        norm=norm,
+                        random_start=self.random_start,
+                        clip_min=clip_min,
+                        clip_max=clip_max,
+                        generator=gen,
+                    )
+                except RuntimeError:
+                    if forward is net.module_:
+                        with torch.no_grad():
+                            net.infer(xb)  # the net's own message for a misfit X
+                    raise
                 out[start : start + batch_size] = xb_adv.cpu().numpy()
         return out
 
@@ -322,11 +514,51 @@ class FGSM(PGD):
     and ``step_size=eps``.
     """
 
-    def __init__(self, eps=0.1, norm="linf", clip_min=None, clip_max=None, batch_size=512):
+    def __init__(
+        self, eps=0.1, norm="linf", clip_min=None, clip_max=None, batch_size=512
+    ):
         super().__init__(
-            eps=eps, step_size=None, n_steps=1, norm=norm, random_start=False,
-            clip_min=clip_min, clip_max=clip_max, batch_size=batch_size, random_state=0,
+            eps=eps,
+            step_size=None,
+            n_steps=1,
+            norm=norm,
+            random_start=False,
+            clip_min=clip_min,
+            clip_max=clip_max,
+            batch_size=batch_size,
+            random_state=0,
         )
+
+
+def _forward_and_loss(net, yb):
+    """``(forward, loss_fn)`` for attacking ``net`` on labels ``yb``.
+
+    The net's ``infer`` and ``get_loss`` define the attack. When they are
+    skorch's own (``infer`` on a tensor is ``module_(x)``; ``get_loss`` of a
+    classifier with a criterion other than NLLLoss is ``criterion_(y_pred, y)``),
+    the module and criterion are called directly: the same maths without
+    skorch's per-call conversions, which cost a few percent of a small
+    model's attack.
+    """
+    forward, loss_fn = net.infer, _net_loss(net, yb)
+    cls = type(net)
+    module = getattr(net, "module_", None)
+    plain_infer = cls.infer is NeuralNet.infer or getattr(
+        cls.infer, "__skfral_plain_infer__", False
+    )
+    if plain_infer and isinstance(module, torch.nn.Module):
+        forward = module
+    criterion = getattr(net, "criterion_", None)
+    if (
+        cls.get_loss in (NeuralNet.get_loss, NeuralNetClassifier.get_loss)
+        and isinstance(criterion, torch.nn.Module)
+        and not isinstance(criterion, torch.nn.NLLLoss)
+    ):
+
+        def loss_fn(outputs, _x_adv):
+            return criterion(outputs, yb)
+
+    return forward, loss_fn
 
 
 def _net_loss(net, yb):
@@ -345,18 +577,34 @@ class eval_mode:
 
     def __enter__(self):
         self.modes = []
-        for name in list(getattr(self.net, "_modules", ())) + list(getattr(self.net, "_criteria", ())):
+        names = list(getattr(self.net, "_modules", ())) + list(
+            getattr(self.net, "_criteria", ())
+        )
+        for name in names:
             module = getattr(self.net, name + "_", None)
             if isinstance(module, torch.nn.Module):
-                self.modes.append((module, [m.training for m in module.modules()]))
-                module.eval()
+                modes = [m.training for m in module.modules()]
+                if any(modes):  # setting modes is slow: only when needed
+                    self.modes.append((module, modes))
+                    module.eval()
         return self.net
 
     def __exit__(self, *exc):
         for module, modes in self.modes:
             for m, mode in zip(module.modules(), modes):
-                m.training = mode
+                if m.training is not mode:
+                    # what ``m.training = mode`` does, minus nn.Module.__setattr__'s
+                    # parameter/buffer/submodule lookups (``training`` is a plain bool)
+                    m.__dict__["training"] = mode
         return False
+
+
+def _is_range(classes):
+    return (
+        classes.dtype.kind in "iu"
+        and classes.ndim == 1
+        and np.array_equal(classes, np.arange(len(classes)))
+    )
 
 
 def encode_labels(net, y, n_samples, name="y"):
@@ -372,6 +620,11 @@ def encode_labels(net, y, n_samples, name="y"):
             "expected the same number."
         )
     classes = np.asarray(net.classes_)
+    if _is_range(classes) and y.dtype.kind in "iu":
+        # classes 0..K-1 (the common case): the label is its own index
+        ok = (y >= 0) & (y < len(classes))
+        if ok.all():
+            return y.astype(np.int64)
     ok = np.zeros(len(y), dtype=bool)
     idx = np.zeros(len(y), dtype=np.int64)
     try:

@@ -25,7 +25,7 @@ def _identity(X):
 
 
 def final_net(estimator):
-    """The skorch net at the end of ``estimator`` (itself, or a Pipeline's last step)."""
+    """The skorch net at the end of ``estimator`` (itself, or a Pipeline's end)."""
     if isinstance(estimator, Pipeline):
         return final_net(estimator.steps[-1][1])
     return estimator
@@ -74,11 +74,23 @@ def _batches(net, X):
     dataset = net.get_dataset(X)
     for batch in net.get_iterator(dataset, training=False):
         xb = batch[0] if isinstance(batch, list | tuple) else batch
-        yield torch.as_tensor(xb).to(net.device) if not torch.is_tensor(xb) else xb.to(net.device)
+        yield (
+            torch.as_tensor(xb).to(net.device)
+            if not torch.is_tensor(xb)
+            else xb.to(net.device)
+        )
 
 
 def penultimate_embedding(net, X):
-    """Penultimate-layer activations of a skorch net for ``X`` (numpy)."""
+    """Penultimate-layer activations for ``X`` of a net (or a Pipeline ending in one).
+
+    Raises
+    ------
+    NotFittedError
+        When the net is not fitted.
+    """
+    transform, net = split_estimator(net)
+    X = transform(X)
     module = net.module_
     outputs = []
     features = getattr(module, "features", None)
@@ -95,7 +107,9 @@ def penultimate_embedding(net, X):
                 )
             captured = []
             hook = linears[-1].register_forward_hook(
-                lambda _m, inputs, _out: captured.append(inputs[0].flatten(1).cpu().numpy())
+                lambda _m, inputs, _out: captured.append(
+                    inputs[0].flatten(1).cpu().numpy()
+                )
             )
             try:
                 for xb in _batches(net, X):
@@ -114,8 +128,10 @@ def gradient_embedding(net, X):
     ``(p - onehot(y_hat)) outer h`` with ``h`` the penultimate activations; it is
     computed in closed form, without back-propagation.
     """
-    h = penultimate_embedding(net, X)
-    proba = net.predict_proba(X).astype(np.float32)
+    transform, final = split_estimator(net)
+    X = transform(X)
+    h = penultimate_embedding(final, X)
+    proba = final.predict_proba(X).astype(np.float32)
     coef = proba.copy()
     coef[np.arange(len(coef)), proba.argmax(axis=1)] -= 1.0
     return (coef[:, :, None] * h[:, None, :]).reshape(len(h), -1)

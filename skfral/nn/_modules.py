@@ -6,7 +6,6 @@ penultimate layer through ``features(x)``, which core-set and BADGE use as the
 embedding.
 """
 
-import torch
 from torch import nn
 
 __all__ = ["MLP", "SmallCNN"]
@@ -36,9 +35,13 @@ class MLP(nn.Module):
     def __init__(self, n_features, n_classes=2, hidden_sizes=(64, 64), dropout=0.0):
         super().__init__()
         if int(n_features) < 1:
-            raise ValueError(f"n_features={n_features} is invalid: expected an integer >= 1.")
+            raise ValueError(
+                f"n_features={n_features} is invalid: expected an integer >= 1."
+            )
         if int(n_classes) < 2:
-            raise ValueError(f"n_classes={n_classes} is invalid: expected an integer >= 2.")
+            raise ValueError(
+                f"n_classes={n_classes} is invalid: expected an integer >= 2."
+            )
         layers, width = [], int(n_features)
         for size in hidden_sizes:
             layers += [nn.Linear(width, int(size)), nn.ReLU()]
@@ -88,7 +91,9 @@ class SmallCNN(nn.Module):
             nn.MaxPool2d(2),
             nn.AdaptiveAvgPool2d(4),
         )
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(2 * width * 16, embedding_size), nn.ReLU())
+        self.fc = nn.Sequential(
+            nn.Flatten(), nn.Linear(2 * width * 16, embedding_size), nn.ReLU()
+        )
         self.head = nn.Linear(embedding_size, int(n_classes))
 
     def features(self, x):
@@ -97,5 +102,3 @@ class SmallCNN(nn.Module):
 
     def forward(self, x):
         return self.head(self.features(x))
-
-

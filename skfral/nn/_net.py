@@ -3,18 +3,23 @@
 import contextlib
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_tensor
+from torch.utils.data import DataLoader
 
-from ..utils._validation import check_finite_array, check_int, check_option, check_real
+from ..utils._validation import check_int, check_option, check_real
 from ._attacks import (
     NORMS,
     _as_bound,
-    _net_loss,
+    _forward_and_loss,
+    check_clip_range,
+    check_input_array,
     default_step_size,
     encode_labels,
     eval_mode,
@@ -147,7 +152,12 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         if self.attack_step_size is None:
             step = default_step_size(eps, n_steps)
         else:
-            step = check_real(self.attack_step_size, "attack_step_size", min_value=0, include_min=False)
+            step = check_real(
+                self.attack_step_size,
+                "attack_step_size",
+                min_value=0,
+                include_min=False,
+            )
         check_real(self.trades_beta, "trades_beta", min_value=0)
         check_real(self.lr, "lr", min_value=0, include_min=False)
         check_int(self.max_epochs, "max_epochs", min_value=0)
@@ -155,29 +165,88 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         return eps, step, n_steps
 
     def check_data(self, X, y):
+        """Validate the training data (called before training starts and by skorch)."""
         self._check_hyperparameters()
+        X_arr = self._validate_X(X)
+        if y is None and not is_dataset(X) and self.iterator_train is DataLoader:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None: pass the labels, or a torch Dataset as X that yields "
+                "(X, y)."
+            )
         if y is not None and not is_dataset(X):
-            n_x = len(X) if not hasattr(X, "shape") else X.shape[0]
+            n_x = X_arr.shape[0] if hasattr(X_arr, "shape") else len(X_arr)
             y_arr = np.asarray(y)
+            if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+                y_arr = column_or_1d(y_arr, warn=True)
             if y_arr.ndim != 1:
-                raise ValueError(f"y has shape {y_arr.shape}: expected a 1-d array of labels.")
+                raise ValueError(
+                    f"y has shape {y_arr.shape}: expected a 1-d array of labels."
+                )
             if len(y_arr) != n_x:
                 raise ValueError(
                     f"Inconsistent lengths: X has {n_x} samples, y has {len(y_arr)}: "
                     "expected the same number."
                 )
             if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
-                raise ValueError("y contains NaN or infinity: expected a label for every sample.")
+                raise ValueError(
+                    "y contains NaN or infinity: expected a label for every sample."
+                )
+            if y_arr.dtype.kind in "fc" and type_of_target(y_arr) == "continuous":
+                raise ValueError(
+                    "Unknown label type: y is continuous (non-integer floats such as "
+                    f"{y_arr[np.flatnonzero(y_arr != np.round(y_arr))[0]]!r}): "
+                    "a classifier needs class labels; encode or bin the target first."
+                )
+            y = y_arr
         super().check_data(X, y)
+        if self.classes is None and y is not None and len(self.classes_) < 2:
+            raise ValueError(
+                f"y contains only one class, {self.classes_.tolist()}: a classifier "
+                "needs at least 2; pass classes=[...] with every label (a labelled "
+                "set can miss a class)."
+            )
+        self._check_n_features(X_arr, reset=not self._is_continuing())
+        if self.adversarial is not None and isinstance(X_arr, np.ndarray):
+            shape = X_arr.shape[1:]
+            check_clip_range(
+                X_arr,
+                _as_bound(self.attack_clip_min, "attack_clip_min", shape),
+                _as_bound(self.attack_clip_max, "attack_clip_max", shape),
+                names=("attack_clip_min", "attack_clip_max"),
+            )
+
+    def _is_continuing(self):
+        """True when fitting continues a trained net (partial_fit, warm_start)."""
+        return bool(getattr(self, "initialized_", False) and len(self.history))
+
+    def _check_n_features(self, X, *, reset):
+        shape = getattr(X, "shape", None)
+        if shape is None or len(shape) < 2:
+            return
+        if reset:
+            self.n_features_in_ = int(shape[1])
+            return
+        expected = getattr(self, "n_features_in_", None)
+        if expected is not None and int(shape[1]) != expected:
+            raise ValueError(
+                f"X has {shape[1]} features, but {type(self).__name__} is expecting "
+                f"{expected} features as input."
+            )
 
     def _validate_X(self, X):
+        if sp.issparse(X):  # before the dict test: a dok matrix is a dict
+            return check_input_array(X, "X")
         if is_dataset(X) or isinstance(X, dict) or torch.is_tensor(X):
             return X
-        return check_finite_array(X, "X", dtype=np.float32)
+        return check_input_array(X, "X")
 
     # ------------------------------------------------------------- data hooks
     def get_dataset(self, X, y=None):
         X = self._validate_X(X)
+        if y is None:
+            # Prediction, embeddings: X must look like the training data.
+            self._check_n_features(X, reset=False)
         if y is not None and not is_dataset(X):
             y = encode_labels(self, y, len(X))
         return super().get_dataset(X, y)
@@ -188,19 +257,28 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         except RuntimeError as exc:
             if torch.is_tensor(x) and any(h in str(exc) for h in _SHAPE_HINTS):
                 raise ValueError(
-                    f"X with samples of shape {tuple(x.shape[1:])} does not fit the module "
-                    f"{type(self.module_).__name__}: {exc}. Check the number of features "
-                    "(e.g. module__n_features) or the image shape."
+                    f"X with samples of shape {tuple(x.shape[1:])} does not fit the "
+                    f"module {type(self.module_).__name__}: {exc}. Check the number "
+                    "of features (e.g. module__n_features) or the image shape."
                 ) from exc
             raise
 
+    # infer only translates errors: attacks may call module_ directly.
+    infer.__skfral_plain_infer__ = True
+
     # ------------------------------------------------------------ randomness
     def initialize(self):
-        self._rng = None if self.random_state is None else check_random_state(self.random_state)
-        if isinstance(self.random_state, np.random.RandomState):
+        if self.random_state is None:
+            self._rng = None
+        elif isinstance(self.random_state, np.random.RandomState):
             self._rng = self.random_state
-        elif self.random_state is not None:
-            self._rng = np.random.RandomState(check_int(self.random_state, "random_state", min_value=0))
+        else:
+            seed = check_int(
+                self.random_state, "random_state", min_value=0, max_value=2**32 - 1
+            )
+            self._rng = np.random.RandomState(seed)
+        self._torch_rng_state = None
+        self.__dict__.pop("n_features_in_", None)  # a fresh net knows no data yet
         return super().initialize()
 
     def _draw_seed(self):
@@ -216,26 +294,41 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
             return super().initialize_module()
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # The net is notified before its callbacks: validate here so that bad
+        # inputs fail with our message before any callback touches them.
+        self.check_data(X, y)
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        self._close_rng_scope()
         seed = self._draw_seed()
         self._attack_generator = torch.Generator()
         if seed is None:
             self._attack_generator.seed()
+            self._torch_rng_state = None
             return
         self._attack_generator.manual_seed(seed)
-        self._rng_scope = contextlib.ExitStack()
-        self._rng_scope.enter_context(torch.random.fork_rng(devices=[]))
-        torch.manual_seed(self._draw_seed())
+        self._torch_rng_state = (
+            torch.Generator().manual_seed(self._draw_seed()).get_state()
+        )
 
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        self._close_rng_scope()
-        super().on_train_end(net, X=X, y=y, **kwargs)
+    @contextlib.contextmanager
+    def _private_torch_rng(self):
+        """Run under the net's own torch RNG state (shuffling, dropout), then put
+        the global state back, even when training raises."""
+        state = getattr(self, "_torch_rng_state", None)
+        if state is None:
+            yield
+            return
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(state)
+            try:
+                yield
+            finally:
+                self._torch_rng_state = torch.get_rng_state()
 
-    def _close_rng_scope(self):
-        scope = self.__dict__.pop("_rng_scope", None)
-        if scope is not None:
-            scope.close()
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        with self._private_torch_rng():
+            return super().run_single_epoch(
+                iterator, training, prefix, step_fn, **fit_params
+            )
 
     # -------------------------------------------------------------- training
     def train_step_single(self, batch, **fit_params):
@@ -248,8 +341,8 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         x = to_tensor(Xi, device=self.device)
         if not torch.is_tensor(x):
             raise TypeError(
-                f"adversarial={self.adversarial!r} needs a single tensor input per batch, "
-                f"got {type(Xi).__name__}: pass X as one array."
+                f"adversarial={self.adversarial!r} needs a single tensor input per "
+                f"batch, got {type(Xi).__name__}: pass X as one array."
             )
         y = to_tensor(yi, device=self.device)
         x = x.float() if not torch.is_floating_point(x) else x
@@ -259,20 +352,43 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         lo = None if lo is None else lo.to(x.device)
         hi = None if hi is None else hi.to(x.device)
         gen = getattr(self, "_attack_generator", None)
+        forward, loss_fn = _forward_and_loss(self, y)
         with eval_mode(self):
-            if self.adversarial == "pgd":
-                x_adv = pgd_attack(
-                    self.infer, _net_loss(self, y), x, eps=eps, step_size=step,
-                    n_steps=n_steps, norm=self.attack_norm, random_start=True,
-                    clip_min=lo, clip_max=hi, generator=gen,
-                )
-            else:
-                with torch.no_grad():
-                    logits_clean = self.infer(x)
-                x_adv = trades_attack(
-                    self.infer, x, logits_clean, eps=eps, step_size=step, n_steps=n_steps,
-                    norm=self.attack_norm, clip_min=lo, clip_max=hi, generator=gen,
-                )
+            try:
+                if self.adversarial == "pgd":
+                    x_adv = pgd_attack(
+                        forward,
+                        loss_fn,
+                        x,
+                        eps=eps,
+                        step_size=step,
+                        n_steps=n_steps,
+                        norm=self.attack_norm,
+                        random_start=True,
+                        clip_min=lo,
+                        clip_max=hi,
+                        generator=gen,
+                    )
+                else:
+                    with torch.no_grad():
+                        logits_clean = self.infer(x)
+                    x_adv = trades_attack(
+                        forward,
+                        x,
+                        logits_clean,
+                        eps=eps,
+                        step_size=step,
+                        n_steps=n_steps,
+                        norm=self.attack_norm,
+                        clip_min=lo,
+                        clip_max=hi,
+                        generator=gen,
+                    )
+            except RuntimeError:
+                if forward is self.module_:
+                    with torch.no_grad():
+                        self.infer(x)  # the net's own message for a misfit X
+                raise
         if self.adversarial == "pgd":
             y_pred = self.infer(x_adv, **fit_params)
             loss = self.get_loss(y_pred, y, X=x_adv, training=True)
@@ -280,9 +396,14 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
             y_pred = self.infer(x, **fit_params)
             logits_adv = self.infer(x_adv, **fit_params)
             robust = F.kl_div(
-                F.log_softmax(logits_adv, dim=1), F.softmax(y_pred, dim=1), reduction="batchmean"
+                F.log_softmax(logits_adv, dim=1),
+                F.softmax(y_pred, dim=1),
+                reduction="batchmean",
             )
-            loss = self.get_loss(y_pred, y, X=x, training=True) + float(self.trades_beta) * robust
+            loss = (
+                self.get_loss(y_pred, y, X=x, training=True)
+                + float(self.trades_beta) * robust
+            )
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
@@ -294,14 +415,16 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         if proba.ndim == 2 and proba.shape[1] != n_classes:
             raise ValueError(
                 f"The module outputs {proba.shape[1]} logits but the net knows "
-                f"{n_classes} classes {self.classes_.tolist()}: pass classes=[...] with "
-                "every label (a labelled set can miss a class) or fix module__n_classes."
+                f"{n_classes} classes {self.classes_.tolist()}: pass classes=[...] "
+                "with every label (a labelled set can miss a class) or fix "
+                "module__n_classes."
             )
         return proba
 
     def predict(self, X):
         """Predicted labels, in the label type the net was fitted on."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # first: an unfitted net raises NotFittedError
+        return np.asarray(self.classes_)[proba.argmax(axis=1)]
 
     def embed(self, X):
         """Penultimate-layer embeddings (numpy), used by core-set and BADGE.

@@ -1,0 +1,130 @@
+"""Packaging invariants: version, where torch may be imported, dependency pins, CI."""
+
+import ast
+import re
+from pathlib import Path
+
+import skfral
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "skfral"
+HEAVY = ("torch", "skorch", "torchattacks")
+
+
+def test_import_exposes_the_version():
+    assert isinstance(skfral.__version__, str)
+    assert re.fullmatch(r"\d+\.\d+\.\d+(\.dev\d+|rc\d+|a\d+|b\d+)?", skfral.__version__)
+    setup_py = (ROOT / "setup.py").read_text()
+    assert "_version.py" in setup_py  # one source of truth for the version
+
+
+def imported_top_levels(path):
+    """Top-level names of every import in a module (also inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and getattr(
+            node.func, "attr", getattr(node.func, "id", "")
+        ) in (
+            "import_module",
+            "__import__",
+        ):
+            if (
+                node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                names.add(node.args[0].value.split(".")[0])
+    return names
+
+
+def test_only_skfral_nn_imports_torch_or_skorch():
+    offenders = {}
+    scanned = 0
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] == "nn":
+            continue
+        scanned += 1
+        heavy = imported_top_levels(path) & set(HEAVY)
+        if heavy:
+            offenders[str(relative)] = sorted(heavy)
+    assert scanned > 5
+    assert not offenders, f"torch/skorch imported outside skfral/nn: {offenders}"
+
+
+def test_skfral_nn_does_import_torch():
+    """The scan above would pass vacuously if it could not see an import."""
+    names = set()
+    for path in (PACKAGE / "nn").glob("*.py"):
+        names |= imported_top_levels(path)
+    assert {"torch", "skorch"} <= names
+
+
+def test_nn_does_not_import_the_packages_above_it():
+    for path in (PACKAGE / "nn").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level >= 2 and node.module:
+                assert node.module.split(".")[0] == "utils", (path.name, node.module)
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                assert not node.module.startswith(
+                    (
+                        "skfral.query",
+                        "skfral.metrics",
+                        "skfral.experiment",
+                        "skfral.datasets",
+                    )
+                ), (path.name, node.module)
+
+
+def install_requires():
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", "") == "INSTALL_REQUIRES" for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError("setup.py defines no INSTALL_REQUIRES list")
+
+
+def test_install_requires_has_lower_bounds_only():
+    requirements = install_requires()
+    assert requirements
+    names = set()
+    for requirement in requirements:
+        match = re.fullmatch(
+            r"([A-Za-z0-9_.\-\[\]]+)\s*>=\s*([0-9][0-9.]*)", requirement
+        )
+        assert match, f"{requirement!r}: expected 'name>=version' (a lower bound only)"
+        names.add(match.group(1).lower())
+    assert {"torch", "skorch", "scikit-learn"} <= names
+    assert not any(
+        "modal" in name for name in names
+    )  # installed with --no-deps instead
+
+
+def test_constraints_pin_the_cpu_torch():
+    lines = (ROOT / "requirements" / "constraints.txt").read_text().splitlines()
+    pins = dict(
+        line.split("==", 1)
+        for line in (raw.split("#")[0].strip() for raw in lines)
+        if "==" in line
+    )
+    assert pins["torch"] == "2.13.0"
+    assert pins["modAL-python"] == "0.4.2.1"
+
+
+def test_ci_runs_make_test():
+    script = (ROOT / ".ci" / "run").read_text()
+    commands = [
+        line.strip()
+        for line in script.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert "make test" in commands
+    assert (ROOT / "Makefile").read_text().count("\ntest:") == 1
