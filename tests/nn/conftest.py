@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from nn_helpers import make_tabular, standard_net
+from .nn_helpers import make_tabular, standard_net
 
 from skfral.nn import RobustNeuralNetClassifier, SmallCNN
 

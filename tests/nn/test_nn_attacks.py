@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from nn_helpers import make_unit_box, standard_net
+from .nn_helpers import make_unit_box, standard_net
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import log_loss
 from sklearn.pipeline import make_pipeline

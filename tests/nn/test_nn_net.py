@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from nn_helpers import standard_net
+from .nn_helpers import standard_net
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -316,3 +316,21 @@ def test_images_with_small_cnn(image_net):
     assert net.predict_proba(X).shape == (len(X), 2)
     assert net.n_features_in_ == 1  # channels: scikit-learn's X.shape[1]
     assert net.embed(X).shape == (len(X), 16)
+
+
+def test_fast_array_prediction_matches_skorch_dataloader_path():
+    import numpy as np
+    from sklearn.base import clone
+
+    from skfral.nn import MLP, RobustNeuralNetClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 4).astype("float32")
+    y = (X[:, 0] > 0).astype(int)
+    fast = RobustNeuralNetClassifier(
+        MLP, module__n_features=4, module__dropout=0.5, max_epochs=2, random_state=0,
+        predict_batch_size=7,
+    ).fit(X, y)
+    slow = clone(fast).set_params(iterator_valid__batch_size=64).fit(X, y)
+    np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(fast.predict(X), slow.predict(X))

@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from query_helpers import make_data, make_net
+from .query_helpers import make_data, make_net
 
 
 @pytest.fixture(scope="session")

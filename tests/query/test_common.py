@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skfral.utils.discovery import all_strategies
 
-from query_helpers import make_net
+from .query_helpers import make_net
 
 STRATEGIES = all_strategies()
 IDS = [name for name, _ in STRATEGIES]

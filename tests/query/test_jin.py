@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from skfral.query import JINQueryStrategy, disagreement_scores
 from skfral.query._base import round_robin
 
-from query_helpers import make_net
+from .query_helpers import make_net
 
 
 def jin(data, **kw):
