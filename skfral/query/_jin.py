@@ -1,4 +1,4 @@
-"""JIN: Joint INconsistency (Wu, Chen, Su & Hsu, ICCV 2023 Workshops)."""
+"""JIN: Joint INconsistency (Wu, Su, Chen & Hsu, ICCV 2023 Workshops)."""
 
 import math
 from numbers import Real

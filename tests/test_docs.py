@@ -1,0 +1,225 @@
+"""The documentation stays true to the code.
+
+- ``docs/api.rst`` lists every public name (``__all__``) of the five
+  subpackages, and every name it lists exists;
+- the README's quick start runs, and stays short;
+- the README keeps its set-up commands first and the markers the docs
+  include;
+- the gallery has what sphinx-gallery needs (a README per topic folder, an
+  RST title per example, every folder in ``docs/conf.py``'s order).
+
+Building the HTML is ``make docs`` (Sphinx with warnings as errors), not a
+test: it needs the ``docs`` extra and runs every example.
+"""
+
+import importlib
+import os
+import re
+import runpy
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+README = ROOT / "README.rst"
+EXAMPLES_DIR = ROOT / "examples"
+
+PUBLIC_MODULES = (
+    "skfral.nn",
+    "skfral.metrics",
+    "skfral.query",
+    "skfral.datasets",
+    "skfral.experiment",
+)
+QUICK_START_MAX_LINES = 20
+DEMO_IMAGE = "docs/_static/demo_learning_curves.png"
+
+
+# ------------------------------------------------------------------ api.rst
+def documented_names(text):
+    """Fully qualified names listed in the autosummary blocks of an RST page."""
+    names = set()
+    module = None
+    in_autosummary = False
+    for line in text.splitlines():
+        current = re.match(r"\.\. currentmodule:: (\S+)", line)
+        if current:
+            module = current.group(1)
+            in_autosummary = False
+            continue
+        if line.startswith(".. autosummary::"):
+            in_autosummary = True
+            continue
+        if not in_autosummary:
+            continue
+        stripped = line.strip()
+        if not stripped or stripped.startswith(":"):
+            continue
+        if not line.startswith("   "):  # dedent: the block ended
+            in_autosummary = False
+            continue
+        name = stripped.lstrip("~")
+        names.add(name if name.startswith("skfral.") else f"{module}.{name}")
+    return names
+
+
+@pytest.fixture(scope="module")
+def api_names():
+    return documented_names((DOCS / "api.rst").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_api_reference_lists_every_public_name(module_name, api_names):
+    module = importlib.import_module(module_name)
+    missing = [n for n in module.__all__ if f"{module_name}.{n}" not in api_names]
+    assert not missing, (
+        f"docs/api.rst does not list {missing} of {module_name}.__all__: add them "
+        f"under '.. currentmodule:: {module_name}' in an autosummary block."
+    )
+
+
+def test_api_reference_names_exist(api_names):
+    assert api_names, "docs/api.rst has no autosummary entries"
+    stale = []
+    for qualified in sorted(api_names):
+        module_name, _, name = qualified.rpartition(".")
+        module = importlib.import_module(module_name)
+        if not hasattr(module, name):
+            stale.append(qualified)
+    assert not stale, f"docs/api.rst lists names that do not exist: {stale}"
+
+
+# ------------------------------------------------------------------- README
+def readme_text():
+    return README.read_text(encoding="utf-8")
+
+
+def code_blocks(text, language=None):
+    """The bodies of ``.. code-block::`` directives, dedented, in order."""
+    pattern = (
+        r"^\.\. code-block::[ \t]*(\S*)\n((?:[ \t]+:.*\n)*)\n((?:(?:[ \t]+.*)?\n)+)"
+    )
+    blocks = []
+    for match in re.finditer(pattern, text, flags=re.M):
+        if language is None or match.group(1) == language:
+            blocks.append(textwrap.dedent(match.group(3)).strip("\n") + "\n")
+    return blocks
+
+
+def quick_start_code():
+    text = readme_text()
+    heading = re.search(r"^Quick start\n-+\n", text, flags=re.M)
+    assert heading, "README.rst has no 'Quick start' section"
+    blocks = code_blocks(text[heading.end() :], "python")
+    assert blocks, "README.rst's Quick start has no python code-block"
+    return blocks[0]
+
+
+def test_readme_starts_with_the_two_setup_commands():
+    first = code_blocks(readme_text())[0]
+    assert "make demo" in first and "make test" in first, first
+
+
+def test_readme_quick_start_is_short():
+    lines = [line for line in quick_start_code().splitlines() if line.strip()]
+    assert len(lines) <= QUICK_START_MAX_LINES, (
+        f"the README quick start has {len(lines)} lines of code: keep it to "
+        f"{QUICK_START_MAX_LINES} or fewer"
+    )
+
+
+def test_readme_quick_start_runs(tmp_path, monkeypatch, capsys):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("modAL")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "readme_quick_start.py"
+    script.write_text(quick_start_code(), encoding="utf-8")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        namespace = runpy.run_path(str(script), run_name="__main__")
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert "worst_group_robust_accuracy" in out
+    assert "worst_group_standard_accuracy" in out
+    # 40 initial labels plus three queries of 20.
+    assert len(namespace["learner"].y_training) == 100
+
+
+def test_readme_has_the_markers_the_docs_include():
+    text = readme_text()
+    for marker in ("begin-install", "end-install", "begin-citation", "end-citation"):
+        assert f".. {marker}\n" in text, f"README.rst lost the '.. {marker}' marker"
+    assert "2209.10729" in text and "@inproceedings" in text
+
+
+def test_readme_demo_image():
+    assert f".. image:: {DEMO_IMAGE}" in readme_text()
+    if not (ROOT / DEMO_IMAGE).is_file():
+        pytest.skip(
+            f"{DEMO_IMAGE} not generated yet: run `make demo` and copy "
+            "skfral_demo/curves_adult.png there"
+        )
+
+
+# ------------------------------------------------------------------ gallery
+def rst_title(docstring):
+    """The title of an RST document with an over- and underline, or None."""
+    lines = docstring.strip("\n").splitlines()
+    if len(lines) < 3:
+        return None
+    over, title, under = lines[0], lines[1], lines[2]
+    if (
+        not over
+        or set(over) != {"="}
+        or over != under
+        or len(over) < len(title.rstrip())
+    ):
+        return None
+    return title.strip()
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(EXAMPLES_DIR.glob("**/plot_*.py")),
+    ids=lambda p: str(p.relative_to(EXAMPLES_DIR)),
+)
+def test_example_has_rst_title_and_cells(path):
+    text = path.read_text(encoding="utf-8")
+    match = re.match(r'\s*"""(.*?)"""', text, flags=re.S)
+    assert match, f"{path.name} must start with a docstring (its RST title and intro)"
+    assert rst_title(match.group(1)), (
+        f"{path.name}: the docstring must open with a title between two lines of "
+        "'=' as long as the title"
+    )
+    assert "\n# %%" in text, f"{path.name} has no '# %%' cells"
+
+
+def test_every_gallery_folder_has_a_readme_and_is_ordered(monkeypatch):
+    assert (EXAMPLES_DIR / "README.rst").is_file() or (
+        EXAMPLES_DIR / "README.txt"
+    ).is_file()
+    folders = sorted({p.parent for p in EXAMPLES_DIR.glob("*/*.py")})
+    for folder in folders:
+        assert any(
+            (folder / name).is_file() for name in ("README.rst", "README.txt")
+        ), f"{folder.relative_to(ROOT)} needs a README.rst for sphinx-gallery"
+    # docs/conf.py sets torch threads, MPLBACKEND and sys.path: undo after.
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    monkeypatch.setenv("MPLBACKEND", os.environ.get("MPLBACKEND", "Agg"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        conf = runpy.run_path(str(DOCS / "conf.py"))
+    finally:
+        torch.set_num_threads(threads)
+    gallery = conf["sphinx_gallery_conf"]
+    ordered = {(DOCS / p).resolve() for p in gallery["subsection_order"]}
+    missing = [str(f.relative_to(ROOT)) for f in folders if f.resolve() not in ordered]
+    assert not missing, f"docs/conf.py's subsection_order lacks {missing}"
+    assert gallery["filename_pattern"] == r"/plot_"
