@@ -27,7 +27,6 @@ one run (the machine is noisy).
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -40,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import skfral  # noqa: E402,F401
 from benchmarks._common import machine_line, update_results  # noqa: E402
 from skfral.datasets import load_adult  # noqa: E402
-from skfral.nn import MLP, PGD, RobustNeuralNetClassifier, split_estimator  # noqa: E402
+from skfral.nn import MLP, PGD, RobustNeuralNetClassifier  # noqa: E402
 from skfral.nn._checkpoint import set_torch_threads  # noqa: E402
 from skfral.query import STRATEGIES, get_strategy  # noqa: E402
 
@@ -59,8 +58,12 @@ def adult():
 
 def make_net(n_features, seed=0, **kw):
     params = dict(
-        module__n_features=n_features, classes=[0, 1], max_epochs=30, lr=0.005,
-        attack_n_steps=10, random_state=seed,
+        module__n_features=n_features,
+        classes=[0, 1],
+        max_epochs=30,
+        lr=0.005,
+        attack_n_steps=10,
+        random_state=seed,
     )
     params.update(kw)
     return RobustNeuralNetClassifier(MLP, **params)
@@ -94,7 +97,11 @@ def setup(n_labelled, n_val, seed=0):
     X, y, s = adult()
     rng = np.random.RandomState(seed)
     order = rng.permutation(len(X))
-    lab, val, rest = order[:n_labelled], order[n_labelled : n_labelled + n_val], order[n_labelled + n_val :]
+    lab, val, rest = (
+        order[:n_labelled],
+        order[n_labelled : n_labelled + n_val],
+        order[n_labelled + n_val :],
+    )
     net = make_net(X.shape[1], seed)
     t_fit, _ = timed(net.fit, X[lab], y[lab])
     return X, y, s, lab, val, rest, net, t_fit
@@ -112,16 +119,29 @@ def scaling(args):
             times = []
             for r in range(args.repeats):
                 strategy = build(name, vals, seed=r)
-                t, _ = timed(strategy, learner, X[pool], n_instances=args.batch, sensitive_features=s[pool])
+                t, _ = timed(
+                    strategy,
+                    learner,
+                    X[pool],
+                    n_instances=args.batch,
+                    sensitive_features=s[pool],
+                )
                 times.append(t)
             rows[(name, len(pool))] = float(np.median(times))
         print(f"pool {len(pool)} done", file=sys.stderr, flush=True)
     sizes = sorted({k[1] for k in rows})
-    lines = ["| strategy | " + " | ".join(f"{n} pool (s)" for n in sizes) + " | exponent a |", "|---" * (len(sizes) + 2) + "|"]
+    lines = [
+        "| strategy | "
+        + " | ".join(f"{n} pool (s)" for n in sizes)
+        + " | exponent a |",
+        "|---" * (len(sizes) + 2) + "|",
+    ]
     for name in names:
         t = np.asarray([rows[(name, n)] for n in sizes])
         a = np.polyfit(np.log(sizes), np.log(t), 1)[0]
-        lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in t) + f" | {a:.2f} |")
+        lines.append(
+            f"| {name} | " + " | ".join(f"{v:.3f}" for v in t) + f" | {a:.2f} |"
+        )
     return "\n".join(lines), t_fit
 
 
@@ -131,7 +151,8 @@ def floor_ratios(args):
     learner = Learner(net, X[lab], y[lab])
     vals = (X[val], y[val], s[val])
     lines = [
-        "| pool | candidates | JIN query (s) | floor (s) | JIN / floor | adversarial fit (s) | JIN / adv. fit |",
+        "| pool | candidates | JIN query (s) | floor (s) | JIN / floor "
+        "| adversarial fit (s) | JIN / adv. fit |",
         "|---|---|---|---|---|---|---|",
     ]
     out = {}
@@ -140,7 +161,13 @@ def floor_ratios(args):
         r_floor, r_fit, rec = [], [], []
         for r in range(args.repeats):
             jin = build("jin", vals, seed=r)
-            t_jin, _ = timed(jin, learner, X[pool], n_instances=args.batch, sensitive_features=s[pool])
+            t_jin, _ = timed(
+                jin,
+                learner,
+                X[pool],
+                n_instances=args.batch,
+                sensitive_features=s[pool],
+            )
             util = jin.utilities(learner, X[pool], sensitive_features=s[pool])
             cand = pool[util["candidate"].to_numpy()]
             # the floor's parts, measured right after, on the same candidates
@@ -148,7 +175,10 @@ def floor_ratios(args):
             t_std, _ = timed(std.fit, X[lab], y[lab])
             attack = PGD(eps=net.attack_eps, n_steps=net.attack_n_steps, random_state=r)
             t_att, _ = timed(attack.perturb, net, X[cand], None)
-            t_fwd = timed(net.predict_proba, X[cand])[0] + timed(std.predict_proba, X[cand])[0]
+            t_fwd = (
+                timed(net.predict_proba, X[cand])[0]
+                + timed(std.predict_proba, X[cand])[0]
+            )
             floor = t_std + t_att + t_fwd
             t_adv, _ = timed(make_net(X.shape[1], r).fit, X[lab], y[lab])
             r_floor.append(t_jin / floor)
@@ -173,14 +203,16 @@ def fal_ratio(args):
     for r in range(args.repeats):
         jin = build("jin", vals, seed=r)
         fal = build("fal", vals, seed=r, n_candidates=args.fal_candidates)
-        t_jin, _ = timed(jin, learner, X[pool], n_instances=args.batch, sensitive_features=s[pool])
-        t_fal, _ = timed(fal, learner, X[pool], n_instances=args.batch, sensitive_features=s[pool])
+        t_jin, _ = timed(
+            jin, learner, X[pool], n_instances=args.batch, sensitive_features=s[pool]
+        )
+        t_fal, _ = timed(
+            fal, learner, X[pool], n_instances=args.batch, sensitive_features=s[pool]
+        )
         ratios.append(t_fal / t_jin)
         rec.append((t_jin, t_fal))
     t_jin, t_fal = np.median(np.asarray(rec), axis=0)
-    line = (
-        f"| {args.fal_candidates} | {t_jin:.3f} | {t_fal:.2f} | {np.median(ratios):.0f} |"
-    )
+    line = f"| {args.fal_candidates} | {t_jin:.3f} | {t_fal:.2f} | {np.median(ratios):.0f} |"
     return "| candidates | JIN (s) | FAL (s) | FAL / JIN |\n|---|---|---|---|\n" + line
 
 
@@ -191,24 +223,35 @@ def _memory_child(batch_size, n_pool):
     pool = rest[:n_pool]
     learner = Learner(net, X[lab], y[lab])
     jin = build("jin", (X[val], y[val], s[val]))
-    jin.set_params(attack=PGD(eps=0.1, n_steps=10, batch_size=batch_size, random_state=0))
+    jin.set_params(
+        attack=PGD(eps=0.1, n_steps=10, batch_size=batch_size, random_state=0)
+    )
     Xp, sp = X[pool], s[pool]
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     jin(learner, Xp, n_instances=20, sensitive_features=sp)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"growth_mb": (after - before) / 1024, "pool_mb": Xp.nbytes / 2**20}))
+    print(
+        json.dumps({"growth_mb": (after - before) / 1024, "pool_mb": Xp.nbytes / 2**20})
+    )
 
 
 def memory(args):
-    lines = ["| pool | attack batch | pool array (MB) | peak RSS growth during the query (MB) |", "|---|---|---|---|"]
+    lines = [
+        "| pool | attack batch | pool array (MB) | peak RSS growth during the query (MB) |",
+        "|---|---|---|---|",
+    ]
     for n_pool in (args.pool_sizes[0], args.pool_sizes[-1]):
         for bs in (256, 4096):
             out = subprocess.run(
                 [sys.executable, __file__, "--memory-child", str(bs), str(n_pool)],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             rec = json.loads(out.stdout.strip().splitlines()[-1])
-            lines.append(f"| {n_pool} | {bs} | {rec['pool_mb']:.1f} | {rec['growth_mb']:.1f} |")
+            lines.append(
+                f"| {n_pool} | {bs} | {rec['pool_mb']:.1f} | {rec['growth_mb']:.1f} |"
+            )
     return "\n".join(lines)
 
 
@@ -220,8 +263,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fal-candidates", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--pool-sizes", type=lambda v: tuple(int(x) for x in v.split(",")),
-                        default=POOL_SIZES, help="comma-separated pool sizes")
+    parser.add_argument(
+        "--pool-sizes",
+        type=lambda v: tuple(int(x) for x in v.split(",")),
+        default=POOL_SIZES,
+        help="comma-separated pool sizes",
+    )
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--memory-child", nargs=2, type=int, metavar=("BATCH", "POOL"))
     args = parser.parse_args(argv)
@@ -229,7 +276,9 @@ def main(argv=None):
     if args.memory_child:
         _memory_child(*args.memory_child)
         return
-    cmd = "python benchmarks/bench_cost.py " + " ".join(a for a in (argv or sys.argv[1:]))
+    cmd = "python benchmarks/bench_cost.py " + " ".join(
+        a for a in (argv or sys.argv[1:])
+    )
     scale_table, t_fit = scaling(args)
     floor_table, _ = floor_ratios(args)
     fal_table = fal_ratio(args)
@@ -241,7 +290,8 @@ def main(argv=None):
             f"fit: {t_fit:.2f} s), validation {args.n_val}, batch {args.batch}, "
             f"median of {args.repeats} runs.",
             "### Query seconds by pool size\n\n" + scale_table,
-            "### JIN against its floor and against one adversarial fit (targets <= 1.5 and <= 0.25)\n\n"
+            "### JIN against its floor and against one adversarial fit "
+            "(targets <= 1.5 and <= 0.25)\n\n"
             + floor_table,
             "### FAL against JIN at equal candidates (target >= 50)\n\n" + fal_table,
             "### Peak memory of a JIN query\n\n" + mem_table,

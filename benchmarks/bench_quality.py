@@ -24,7 +24,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import machine_line, update_results  # noqa: E402
 from skfral.experiment import (  # noqa: E402
-    SUMMARY_METRICS,
     VALIDATION_COLUMNS,
     plot_learning_curves,
     run_fral,
@@ -78,11 +76,19 @@ ABLATION = {
     "no_class_balance": ("jin", {**JIN_PAPER, "class_balance": False}),
     "criterion_standard": ("jin", {**JIN_PAPER, "group_criterion": "standard"}),
     "criterion_robust": ("jin", {**JIN_PAPER, "group_criterion": "robust"}),
-    "criterion_balanced_mean": ("jin", {**JIN_PAPER, "group_criterion": "balanced_mean"}),
+    "criterion_balanced_mean": (
+        "jin",
+        {**JIN_PAPER, "group_criterion": "balanced_mean"},
+    ),
     "kcenter_x2": ("jin", {**JIN_PAPER, "diversity": "kcenter", "diversity_factor": 2}),
     "kcenter_x2_rank": (
         "jin",
-        {**JIN_PAPER, "diversity": "kcenter", "diversity_factor": 2, "score_aggregation": "rank"},
+        {
+            **JIN_PAPER,
+            "diversity": "kcenter",
+            "diversity_factor": 2,
+            "score_aggregation": "rank",
+        },
     ),
 }
 
@@ -104,7 +110,9 @@ def run_suite(args):
     strategies, default_datasets = SUITES[args.suite]
     datasets = args.datasets.split(",") if args.datasets else list(default_datasets)
     if args.strategies:
-        strategies = {k: v for k, v in strategies.items() if k in args.strategies.split(",")}
+        strategies = {
+            k: v for k, v in strategies.items() if k in args.strategies.split(",")
+        }
     frames = []
     for dataset in datasets:
         sizes = SIZES.get(dataset, DEFAULT_SIZES)
@@ -121,7 +129,9 @@ def run_suite(args):
             progress=not args.quiet,
             **sizes,
         )
-        print(f"{dataset}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+        print(
+            f"{dataset}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True
+        )
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
 
@@ -196,8 +206,10 @@ def main(argv=None):
     text = report(df, args)
     print(text)
     if args.write:
-        heading = {"quality": "## Quality: JIN against the baselines",
-                   "ablation": "## Ablation of JIN"}[args.suite]
+        heading = {
+            "quality": "## Quality: JIN against the baselines",
+            "ablation": "## Ablation of JIN",
+        }[args.suite]
         update_results(heading, text)
 
 

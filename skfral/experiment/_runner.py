@@ -525,7 +525,7 @@ def _run_cell(cell, settings):
                 attack=attack,
             )
             eval_s = time.perf_counter() - t0
-            val_row = {c: val_report[c[len("val_"):]] for c in VALIDATION_COLUMNS}
+            val_row = {c: val_report[c[len("val_") :]] for c in VALIDATION_COLUMNS}
             row = {
                 **base,
                 "round": r,
@@ -756,8 +756,8 @@ def run_fral(
         ``n_groups``, the four worst-group metrics on the validation set
         (:data:`VALIDATION_COLUMNS`, ``val_*``: choose variants and defaults
         from these, never from the test columns), and the wall-clock seconds
-        of the query, the training and the evaluation (:data:`TIMING_COLUMNS`; the query time of round 0
-        is NaN).
+        of the query, the training and the evaluation (:data:`TIMING_COLUMNS`;
+        the query time of round 0 is NaN).
 
     Notes
     -----

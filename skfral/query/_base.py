@@ -110,7 +110,9 @@ class BaseQueryStrategy(BaseEstimator):
     requires_validation = False
     requires_sensitive_features = False
 
-    def __call__(self, learner, X_pool, n_instances=1, *, sensitive_features=None, **kwargs):
+    def __call__(
+        self, learner, X_pool, n_instances=1, *, sensitive_features=None, **kwargs
+    ):
         """Choose ``n_instances`` samples of ``X_pool`` to label.
 
         Parameters
@@ -140,7 +142,9 @@ class BaseQueryStrategy(BaseEstimator):
         estimator = self._learner_estimator(learner)
         n_pool = num_samples(X_pool, "X_pool")
         if n_pool == 0:
-            raise ValueError("X_pool is empty: expected at least one unlabelled sample.")
+            raise ValueError(
+                "X_pool is empty: expected at least one unlabelled sample."
+            )
         n_instances = check_int(n_instances, "n_instances", min_value=1)
         if n_instances > n_pool:
             raise ValueError(
@@ -156,7 +160,9 @@ class BaseQueryStrategy(BaseEstimator):
             )
         groups = None
         if sensitive_features is not None:
-            groups = check_sensitive_features(sensitive_features, n_pool, "sensitive_features")
+            groups = check_sensitive_features(
+                sensitive_features, n_pool, "sensitive_features"
+            )
         rng = check_random_state(getattr(self, "random_state", None))
         indices, scores = self._select(learner, X_pool, n_instances, groups, rng)
         indices = np.asarray(indices, dtype=np.intp)
@@ -179,8 +185,10 @@ class BaseQueryStrategy(BaseEstimator):
     def _check_pool(estimator, X_pool):
         if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
             return X_pool  # the pipeline's own steps validate and transform it
-        if hasattr(X_pool, "__getitem__") and hasattr(X_pool, "shape") and not isinstance(
-            X_pool, np.ndarray | pd.DataFrame
+        if (
+            hasattr(X_pool, "__getitem__")
+            and hasattr(X_pool, "shape")
+            and not isinstance(X_pool, np.ndarray | pd.DataFrame)
         ):
             return X_pool  # lazily loaded arrays (face loaders): converted per batch
         return check_finite_array(X_pool, "X_pool", dtype=np.float32)

@@ -14,7 +14,11 @@ def _sq_dist_to(points, centers, chunk=4096):
     c_norm = (centers**2).sum(axis=1)
     for start in range(0, len(centers), chunk):
         c = centers[start : start + chunk]
-        d = (points**2).sum(axis=1)[:, None] - 2 * points @ c.T + c_norm[None, start : start + chunk]
+        d = (
+            (points**2).sum(axis=1)[:, None]
+            - 2 * points @ c.T
+            + c_norm[None, start : start + chunk]
+        )
         best = np.minimum(best, d.min(axis=1))
     return np.maximum(best, 0.0)
 

@@ -77,13 +77,22 @@ class WorstGroupSampling(BaseQueryStrategy):
         check_option(self.within, "within", ("entropy", "random"))
         estimator = getattr(learner, "estimator", learner)
         X_val, y_val, g_val = self._check_validation()
-        attack = self.attack if self.attack is not None else default_attack(estimator, rng)
+        attack = (
+            self.attack if self.attack is not None else default_attack(estimator, rng)
+        )
         table = rank_groups(
-            estimator, X_val, y_val, g_val, attack=attack,
-            criterion=self.group_criterion, pool_groups=groups,
+            estimator,
+            X_val,
+            y_val,
+            g_val,
+            attack=attack,
+            criterion=self.group_criterion,
+            pool_groups=groups,
         )
         picked, scores = [], []
-        for g, count in allocate(table, groups, n_instances, self.group_allocation).items():
+        for g, count in allocate(
+            table, groups, n_instances, self.group_allocation
+        ).items():
             cand = np.flatnonzero(groups == g)
             if self.within == "entropy":
                 s = entropy(estimator.predict_proba(take_rows(X_pool, cand)))
@@ -160,7 +169,11 @@ class FALSampling(BaseQueryStrategy):
         from ..metrics import worst_group
 
         table = worst_group(
-            model, X_val, y_val, sensitive_features=g_val, attack=attack,
+            model,
+            X_val,
+            y_val,
+            sensitive_features=g_val,
+            attack=attack,
             criterion=self.fairness_criterion,
         )
         return float(table["score"].iloc[0])
@@ -174,11 +187,15 @@ class FALSampling(BaseQueryStrategy):
         estimator = getattr(learner, "estimator", learner)
         X_lab, y_lab = self._labelled(learner)
         X_val, y_val, g_val = self._check_validation()
-        attack = self.attack if self.attack is not None else default_attack(estimator, rng)
+        attack = (
+            self.attack if self.attack is not None else default_attack(estimator, rng)
+        )
         if self.fairness_criterion in ("standard", "balanced_standard"):
             attack = None
         n_pool = len(X_pool) if not hasattr(X_pool, "shape") else X_pool.shape[0]
-        cand = rng.choice(n_pool, size=min(n_pool, max(n_cand, n_instances)), replace=False)
+        cand = rng.choice(
+            n_pool, size=min(n_pool, max(n_cand, n_instances)), replace=False
+        )
         X_cand = take_rows(X_pool, cand)
         proba = estimator.predict_proba(X_cand)
         classes = split_estimator(estimator)[1].classes_

@@ -40,7 +40,9 @@ def default_attack(estimator, rng):
     )
 
 
-def rank_groups(estimator, X_val, y_val, groups_val, *, attack, criterion, pool_groups=None):
+def rank_groups(
+    estimator, X_val, y_val, groups_val, *, attack, criterion, pool_groups=None
+):
     """Groups from worst to best on the validation set (``skfral.metrics.worst_group``).
 
     Raises a ValueError when a group of the pool has no validation sample:
@@ -50,7 +52,12 @@ def rank_groups(estimator, X_val, y_val, groups_val, *, attack, criterion, pool_
 
     check_option(criterion, "group_criterion", GROUP_CRITERIA)
     table = worst_group(
-        estimator, X_val, y_val, sensitive_features=groups_val, attack=attack, criterion=criterion
+        estimator,
+        X_val,
+        y_val,
+        sensitive_features=groups_val,
+        attack=attack,
+        criterion=criterion,
     )
     if pool_groups is not None:
         missing = sorted(set(pd.unique(pool_groups)) - set(table.index), key=str)

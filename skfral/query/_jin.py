@@ -203,7 +203,9 @@ class JINQueryStrategy(BaseQueryStrategy):
         check_option(self.disagreement, "disagreement", DISAGREEMENTS)
         check_option(self.score_aggregation, "score_aggregation", AGGREGATIONS)
         check_option(self.diversity, "diversity", (None, "kcenter"))
-        check_option(self.group_allocation, "group_allocation", ("worst", "proportional", "none"))
+        check_option(
+            self.group_allocation, "group_allocation", ("worst", "proportional", "none")
+        )
         w = self.weights
         if (
             not isinstance(w, tuple | list | np.ndarray)
@@ -216,9 +218,13 @@ class JINQueryStrategy(BaseQueryStrategy):
         w_adv = check_real(w[0], "weights[0]", min_value=0)
         w_mod = check_real(w[1], "weights[1]", min_value=0)
         if w_adv + w_mod == 0:
-            raise ValueError("weights=(0, 0) is invalid: expected at least one positive weight.")
+            raise ValueError(
+                "weights=(0, 0) is invalid: expected at least one positive weight."
+            )
         if not isinstance(self.class_balance, bool | np.bool_):
-            raise TypeError(f"class_balance={self.class_balance!r}: expected True or False.")
+            raise TypeError(
+                f"class_balance={self.class_balance!r}: expected True or False."
+            )
         if self.warm_start_epochs is not None:
             check_int(self.warm_start_epochs, "warm_start_epochs", min_value=1)
         return w_adv, w_mod
@@ -229,12 +235,22 @@ class JINQueryStrategy(BaseQueryStrategy):
         prev = getattr(self, "_standard_memo", None)
         model = getattr(self, "standard_estimator_", None)
         warm = False
-        can_warm = "warm_start" in final_net(model).get_params() if model is not None else False
+        can_warm = (
+            "warm_start" in final_net(model).get_params()
+            if model is not None
+            else False
+        )
         if prev is not None and can_warm and n >= prev["n"]:
-            head = joblib.hash((take_rows(X_lab, np.arange(prev["n"])), y_lab[: prev["n"]]))
+            head = joblib.hash(
+                (take_rows(X_lab, np.arange(prev["n"])), y_lab[: prev["n"]])
+            )
             warm = head == prev["hash"] and prev["source"] == id(estimator)
         if not warm:
-            template = self.standard_estimator if self.standard_estimator is not None else estimator
+            template = (
+                self.standard_estimator
+                if self.standard_estimator is not None
+                else estimator
+            )
             model = clone(template)
             if self.standard_estimator is None:
                 final_net(model).set_params(adversarial=None)
@@ -287,7 +303,9 @@ class JINQueryStrategy(BaseQueryStrategy):
         estimator = getattr(learner, "estimator", learner)
         X_lab, y_lab = self._labelled(learner)
         X_val, y_val, g_val = self._check_validation()
-        attack = self.attack if self.attack is not None else default_attack(estimator, rng)
+        attack = (
+            self.attack if self.attack is not None else default_attack(estimator, rng)
+        )
         if not callable(getattr(attack, "perturb", None)):
             raise TypeError(
                 f"attack={attack!r} has no perturb(net, X, y) method: expected a "
@@ -296,14 +314,21 @@ class JINQueryStrategy(BaseQueryStrategy):
         table = None
         if self.group_allocation != "none":
             table = rank_groups(
-                estimator, X_val, y_val, g_val, attack=attack,
-                criterion=self.group_criterion, pool_groups=groups,
+                estimator,
+                X_val,
+                y_val,
+                g_val,
+                attack=attack,
+                criterion=self.group_criterion,
+                pool_groups=groups,
             )
         standard = self._fit_standard(estimator, X_lab, y_lab)
         return w, estimator, attack, table, standard
 
     def _select(self, learner, X_pool, n_instances, groups, rng):
-        (w_adv, w_mod), estimator, attack, table, standard = self._prepare(learner, groups, rng)
+        (w_adv, w_mod), estimator, attack, table, standard = self._prepare(
+            learner, groups, rng
+        )
         if table is None:  # no group restriction
             groups = np.zeros(len(groups), dtype=np.int64)
             alloc = {0: n_instances}
@@ -323,7 +348,9 @@ class JINQueryStrategy(BaseQueryStrategy):
             local = np.flatnonzero(cand_groups == g)
             sec = None if secondary is None else secondary[local]
             order = local[rank_order(score[local], rng, secondary=sec)]
-            take = round_robin(order, pred, count) if self.class_balance else order[:count]
+            take = (
+                round_robin(order, pred, count) if self.class_balance else order[:count]
+            )
             if emb is not None:
                 take = self._diversify(order, take, pred, emb)
             picked.extend(cand[take])
@@ -341,10 +368,16 @@ class JINQueryStrategy(BaseQueryStrategy):
         quotas = pd.Series(pred[take]).value_counts(sort=False)
         out = []
         for c, q in quotas.items():
-            queue = order[pred[order] == c][: factor * int(q)] if self.class_balance else order[: factor * len(take)]
+            queue = (
+                order[pred[order] == c][: factor * int(q)]
+                if self.class_balance
+                else order[: factor * len(take)]
+            )
             chosen = [queue[0]]
             dist = ((emb[queue] - emb[queue[0]]) ** 2).sum(axis=1)
-            while len(chosen) < min(int(q) if self.class_balance else len(take), len(queue)):
+            while len(chosen) < min(
+                int(q) if self.class_balance else len(take), len(queue)
+            ):
                 j = int(np.argmax(dist))
                 chosen.append(queue[j])
                 dist = np.minimum(dist, ((emb[queue] - emb[queue[j]]) ** 2).sum(axis=1))
@@ -374,11 +407,17 @@ class JINQueryStrategy(BaseQueryStrategy):
         estimator = self._learner_estimator(learner)
         n_pool = num_samples(X_pool, "X_pool")
         if n_pool == 0:
-            raise ValueError("X_pool is empty: expected at least one unlabelled sample.")
+            raise ValueError(
+                "X_pool is empty: expected at least one unlabelled sample."
+            )
         X_pool = self._check_pool(estimator, X_pool)
-        groups = check_sensitive_features(sensitive_features, n_pool, "sensitive_features")
+        groups = check_sensitive_features(
+            sensitive_features, n_pool, "sensitive_features"
+        )
         rng = check_random_state(self.random_state)
-        (w_adv, w_mod), estimator, attack, table, standard = self._prepare(learner, groups, rng)
+        (w_adv, w_mod), estimator, attack, table, standard = self._prepare(
+            learner, groups, rng
+        )
         comp = self._components(estimator, standard, X_pool, attack)
         score, _ = self._combine(comp, w_adv, w_mod)
         rank = {g: i for i, g in enumerate(table.index)} if table is not None else {}

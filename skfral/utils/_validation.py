@@ -34,10 +34,14 @@ def check_int(value, name, *, min_value=None, max_value=None):
         )
     value = int(value)
     if min_value is not None and value < min_value:
-        bound = f">= {min_value}" if max_value is None else f"in [{min_value}, {max_value}]"
+        bound = (
+            f">= {min_value}" if max_value is None else f"in [{min_value}, {max_value}]"
+        )
         raise ValueError(f"{name}={value} is invalid: expected an integer {bound}.")
     if max_value is not None and value > max_value:
-        bound = f"<= {max_value}" if min_value is None else f"in [{min_value}, {max_value}]"
+        bound = (
+            f"<= {max_value}" if min_value is None else f"in [{min_value}, {max_value}]"
+        )
         raise ValueError(f"{name}={value} is invalid: expected an integer {bound}.")
     return value
 
@@ -55,7 +59,9 @@ def check_real(value, name, *, min_value=None, max_value=None, include_min=True)
     ValueError: eps=-1 is invalid: expected a finite number >= 0.
     """
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name}={value!r} has type {type(value).__name__}: expected a number.")
+        raise TypeError(
+            f"{name}={value!r} has type {type(value).__name__}: expected a number."
+        )
     if not np.isfinite(value):
         raise ValueError(f"{name}={value} is invalid: expected a finite number.")
     if min_value is not None:
@@ -66,7 +72,9 @@ def check_real(value, name, *, min_value=None, max_value=None, include_min=True)
                 f"{name}={value} is invalid: expected a finite number {op} {min_value}."
             )
     if max_value is not None and value > max_value:
-        raise ValueError(f"{name}={value} is invalid: expected a finite number <= {max_value}.")
+        raise ValueError(
+            f"{name}={value} is invalid: expected a finite number <= {max_value}."
+        )
     return float(value)
 
 
@@ -82,7 +90,9 @@ def check_option(value, name, options):
     ...
     ValueError: disagreement='kld' is not valid: expected one of 'kl', 'js', 'hard'.
     """
-    if not any(value is opt or (isinstance(value, str) and value == opt) for opt in options):
+    if not any(
+        value is opt or (isinstance(value, str) and value == opt) for opt in options
+    ):
         listed = ", ".join(repr(o) for o in options)
         raise ValueError(f"{name}={value!r} is not valid: expected one of {listed}.")
     return value
@@ -134,7 +144,9 @@ def check_finite_array(X, name="X", *, allow_nd=True, ensure_min_samples=1, dtyp
         try:
             X = np.asarray(X) if dtype is None else np.asarray(X, dtype=dtype)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} could not be converted to a numeric array: {exc}") from None
+            raise ValueError(
+                f"{name} could not be converted to a numeric array: {exc}"
+            ) from None
     if X.dtype == object or not np.issubdtype(X.dtype, np.number):
         try:
             X = X.astype(np.float64)
@@ -143,7 +155,9 @@ def check_finite_array(X, name="X", *, allow_nd=True, ensure_min_samples=1, dtyp
                 f"{name} has dtype {X.dtype}: expected numeric values."
             ) from None
     if X.ndim == 0:
-        raise ValueError(f"{name} is a scalar: expected a 2-d array (n_samples, n_features).")
+        raise ValueError(
+            f"{name} is a scalar: expected a 2-d array (n_samples, n_features)."
+        )
     if X.ndim == 1:
         raise ValueError(
             f"{name} is 1-d with shape {X.shape}: expected a 2-d array "
@@ -183,7 +197,9 @@ def check_sensitive_features(sensitive_features, n_samples, name="sensitive_feat
     else:
         arr = np.asarray(sensitive_features, dtype=object)
         if arr.ndim == 0:
-            raise ValueError(f"{name} is a scalar: expected one group label per sample.")
+            raise ValueError(
+                f"{name} is a scalar: expected one group label per sample."
+            )
         if arr.ndim > 2:
             raise ValueError(f"{name} has {arr.ndim} dimensions: expected 1 or 2.")
         frame = pd.DataFrame(arr.reshape(len(arr), -1))
@@ -193,13 +209,22 @@ def check_sensitive_features(sensitive_features, n_samples, name="sensitive_feat
             "expected one group label per sample."
         )
     if frame.isna().to_numpy().any():
-        raise ValueError(f"{name} contains missing values (NaN/None): every sample needs a group.")
+        raise ValueError(
+            f"{name} contains missing values (NaN/None): every sample needs a group."
+        )
     if frame.shape[1] == 1:
         col = frame.iloc[:, 0]
-        values = col.astype(object).to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
+        values = (
+            col.astype(object).to_numpy()
+            if isinstance(col.dtype, pd.CategoricalDtype)
+            else col.to_numpy()
+        )
         return np.asarray(values)
     return np.asarray(
-        [",".join(str(v) for v in row) for row in frame.astype(object).itertuples(index=False)],
+        [
+            ",".join(str(v) for v in row)
+            for row in frame.astype(object).itertuples(index=False)
+        ],
         dtype=object,
     )
 
@@ -218,5 +243,7 @@ def check_same_length(**arrays):
     if len(set(lengths.values())) > 1:
         parts = [f"{k} has {n}" for k, n in lengths.items()]
         parts[0] += " samples"
-        raise ValueError(f"Inconsistent lengths: {', '.join(parts)}: expected the same number.")
+        raise ValueError(
+            f"Inconsistent lengths: {', '.join(parts)}: expected the same number."
+        )
     return next(iter(lengths.values()), 0)

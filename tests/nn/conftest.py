@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 import torch
-from .nn_helpers import make_tabular, standard_net
 
 from skfral.nn import RobustNeuralNetClassifier, SmallCNN
+
+from .nn_helpers import make_tabular, standard_net
 
 
 @pytest.fixture(autouse=True, scope="module")

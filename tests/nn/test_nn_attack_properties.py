@@ -5,9 +5,10 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from .nn_helpers import make_unit_box, standard_net
 
 from skfral.nn import MLP, PGD, RobustNeuralNetClassifier, pgd_attack
+
+from .nn_helpers import make_unit_box, standard_net
 
 
 @st.composite

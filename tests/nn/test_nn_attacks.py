@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 import torch
-from .nn_helpers import make_unit_box, standard_net
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import log_loss
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skfral.nn import FGSM, MLP, PGD, RobustNeuralNetClassifier, pgd_attack
+
+from .nn_helpers import make_unit_box, standard_net
 
 TOL = 1e-5
 

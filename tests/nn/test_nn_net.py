@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from .nn_helpers import standard_net
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from skfral.nn import MLP, PGD, RobustNeuralNetClassifier
+
+from .nn_helpers import standard_net
 
 
 # ------------------------------------------------------- adversarial training

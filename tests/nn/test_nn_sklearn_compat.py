@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from .nn_helpers import standard_net
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
@@ -20,6 +19,8 @@ from skfral.nn import (
     penultimate_embedding,
     split_estimator,
 )
+
+from .nn_helpers import standard_net
 
 
 def small_net(**params):

@@ -25,7 +25,9 @@ def _fitted_learner(fral_data):
     from modAL.models import ActiveLearner
 
     return ActiveLearner(
-        estimator=make_net(), X_training=fral_data["X_lab"], y_training=fral_data["y_lab"]
+        estimator=make_net(),
+        X_training=fral_data["X_lab"],
+        y_training=fral_data["y_lab"],
     )
 
 

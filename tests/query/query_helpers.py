@@ -1,6 +1,7 @@
 """Small data and nets shared by the query tests."""
 
 import numpy as np
+
 import skfral  # noqa: F401  (applies the modAL shim)
 from skfral.nn import MLP, RobustNeuralNetClassifier
 
@@ -26,5 +27,3 @@ def make_net(n_features=4, **kw):
     )
     params.update(kw)
     return RobustNeuralNetClassifier(MLP, **params)
-
-

@@ -26,7 +26,11 @@ IDS = [name for name, _ in STRATEGIES]
 def build(cls, data, **extra):
     params = {"random_state": 0}
     if cls.requires_validation:
-        params.update(X_val=data["X_val"], y_val=data["y_val"], sensitive_features_val=data["s_val"])
+        params.update(
+            X_val=data["X_val"],
+            y_val=data["y_val"],
+            sensitive_features_val=data["s_val"],
+        )
     if "n_candidates" in cls._get_param_names():
         params.update(n_candidates=4, refit_epochs=1)
     params.update(extra)
@@ -53,7 +57,11 @@ def same_state(a, b):
 @pytest.mark.parametrize("kind", ["numpy", "list", "dataframe"])
 def test_picks_are_valid_and_nothing_is_mutated(name, cls, kind, learner, fral_data):
     X_pool = fral_data["X_pool"]
-    pool = {"numpy": X_pool, "list": X_pool.tolist(), "dataframe": pd.DataFrame(X_pool)}[kind]
+    pool = {
+        "numpy": X_pool,
+        "list": X_pool.tolist(),
+        "dataframe": pd.DataFrame(X_pool),
+    }[kind]
     pool_copy = copy.deepcopy(pool)
     s_pool = fral_data["s_pool"].copy()
     before = state(learner)
@@ -73,8 +81,13 @@ def test_picks_are_valid_and_nothing_is_mutated(name, cls, kind, learner, fral_d
     assert np.array_equal(s_pool, fral_data["s_pool"])
     after = strategy.get_params()
     for key, value in params_before.items():
-        assert np.array_equal(np.asarray(value, dtype=object), np.asarray(after[key], dtype=object)) \
-            if isinstance(value, np.ndarray) else value == after[key] or value is after[key]
+        assert (
+            np.array_equal(
+                np.asarray(value, dtype=object), np.asarray(after[key], dtype=object)
+            )
+            if isinstance(value, np.ndarray)
+            else value == after[key] or value is after[key]
+        )
 
 
 @pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
@@ -97,7 +110,11 @@ def test_same_random_state_same_picks_and_clone(name, cls, learner, fral_data):
 
 @pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
 def test_three_rounds_inside_modal(name, cls, fral_data):
-    X_pool, y_pool, s_pool = fral_data["X_pool"], fral_data["y_pool"], fral_data["s_pool"]
+    X_pool, y_pool, s_pool = (
+        fral_data["X_pool"],
+        fral_data["y_pool"],
+        fral_data["s_pool"],
+    )
     learner = ActiveLearner(
         estimator=make_net(),
         query_strategy=build(cls, fral_data),
@@ -106,7 +123,9 @@ def test_three_rounds_inside_modal(name, cls, fral_data):
     )
     remaining = np.arange(len(X_pool))
     for _ in range(3):
-        idx, rows = learner.query(X_pool[remaining], n_instances=4, sensitive_features=s_pool[remaining])
+        idx, rows = learner.query(
+            X_pool[remaining], n_instances=4, sensitive_features=s_pool[remaining]
+        )
         assert len(np.unique(idx)) == 4
         np.testing.assert_array_equal(rows, X_pool[remaining][idx])
         learner.teach(X_pool[remaining][idx], y_pool[remaining][idx])
@@ -121,7 +140,10 @@ def test_pipeline_estimator(name, cls, fral_data):
         estimator=pipe, X_training=fral_data["X_lab"], y_training=fral_data["y_lab"]
     )
     idx, scores = build(cls, fral_data)(
-        learner, fral_data["X_pool"], n_instances=5, sensitive_features=fral_data["s_pool"]
+        learner,
+        fral_data["X_pool"],
+        n_instances=5,
+        sensitive_features=fral_data["s_pool"],
     )
     assert len(np.unique(idx)) == 5 and np.isfinite(scores).all()
 
@@ -130,7 +152,9 @@ def test_pipeline_estimator(name, cls, fral_data):
 def test_clear_errors(name, cls, learner, fral_data):
     strategy = build(cls, fral_data)
     X_pool, s_pool = fral_data["X_pool"], fral_data["s_pool"]
-    with pytest.raises(ValueError, match=r"n_instances=1000 is larger than the pool \(150 samples\)"):
+    with pytest.raises(
+        ValueError, match=r"n_instances=1000 is larger than the pool \(150 samples\)"
+    ):
         strategy(learner, X_pool, n_instances=1000, sensitive_features=s_pool)
     with pytest.raises(ValueError, match="n_instances=0"):
         strategy(learner, X_pool, n_instances=0, sensitive_features=s_pool)
@@ -141,7 +165,9 @@ def test_clear_errors(name, cls, learner, fral_data):
     unfitted = ActiveLearner(estimator=make_net())
     with pytest.raises(NotFittedError):
         strategy(unfitted, X_pool, n_instances=2, sensitive_features=s_pool)
-    with pytest.raises(ValueError, match="sensitive_features has 149 entries but there are 150"):
+    with pytest.raises(
+        ValueError, match="sensitive_features has 149 entries but there are 150"
+    ):
         strategy(learner, X_pool, n_instances=2, sensitive_features=s_pool[:-1])
     if cls.requires_sensitive_features:
         with pytest.raises(ValueError, match="sensitive_features is required"):
@@ -151,7 +177,9 @@ def test_clear_errors(name, cls, learner, fral_data):
     with pytest.raises(ValueError, match="X_pool contains NaN"):
         strategy(learner, bad, n_instances=2, sensitive_features=s_pool)
     with pytest.raises(TypeError, match="unexpected keyword"):
-        strategy(learner, X_pool, n_instances=2, sensitive_features=s_pool, n_instance=3)
+        strategy(
+            learner, X_pool, n_instances=2, sensitive_features=s_pool, n_instance=3
+        )
 
 
 GROUP_AWARE = [(n, c) for n, c in STRATEGIES if c.requires_sensitive_features]

@@ -9,12 +9,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from skfral.query import JINQueryStrategy, disagreement_scores
 from skfral.query._base import round_robin
 
-from .query_helpers import make_net
-
 
 def jin(data, **kw):
     params = dict(
-        X_val=data["X_val"], y_val=data["y_val"], sensitive_features_val=data["s_val"],
+        X_val=data["X_val"],
+        y_val=data["y_val"],
+        sensitive_features_val=data["s_val"],
         random_state=0,
     )
     params.update(kw)
@@ -22,14 +22,21 @@ def jin(data, **kw):
 
 
 def worst_group_of(strategy, learner, data):
-    table = strategy.utilities(learner, data["X_pool"], sensitive_features=data["s_pool"])
+    table = strategy.utilities(
+        learner, data["X_pool"], sensitive_features=data["s_pool"]
+    )
     return table.loc[table["group_rank"] == 0, "group"].iloc[0]
 
 
 def test_picks_only_worst_group_when_it_has_enough(learner, fral_data):
     strategy = jin(fral_data)
     worst = worst_group_of(strategy, learner, fral_data)
-    idx, _ = strategy(learner, fral_data["X_pool"], n_instances=6, sensitive_features=fral_data["s_pool"])
+    idx, _ = strategy(
+        learner,
+        fral_data["X_pool"],
+        n_instances=6,
+        sensitive_features=fral_data["s_pool"],
+    )
     assert set(fral_data["s_pool"][idx]) == {worst}
 
 
@@ -38,7 +45,10 @@ def test_falls_back_to_next_worst_group(learner, fral_data):
     worst = worst_group_of(strategy, learner, fral_data)
     n_worst = int((fral_data["s_pool"] == worst).sum())
     idx, _ = strategy(
-        learner, fral_data["X_pool"], n_instances=n_worst + 5, sensitive_features=fral_data["s_pool"]
+        learner,
+        fral_data["X_pool"],
+        n_instances=n_worst + 5,
+        sensitive_features=fral_data["s_pool"],
     )
     groups = fral_data["s_pool"][idx]
     assert (groups == worst).sum() == n_worst
@@ -49,9 +59,23 @@ def test_falls_back_to_next_worst_group(learner, fral_data):
 
 def test_proportional_allocation_spreads_over_groups(learner, fral_data):
     strategy = jin(fral_data, group_allocation="proportional")
-    table = strategy.utilities(learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"])
-    assert set(table.columns) >= {"group", "group_rank", "I_adv", "I_mod", "score", "predicted_class"}
-    idx, _ = strategy(learner, fral_data["X_pool"], n_instances=10, sensitive_features=fral_data["s_pool"])
+    table = strategy.utilities(
+        learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"]
+    )
+    assert set(table.columns) >= {
+        "group",
+        "group_rank",
+        "I_adv",
+        "I_mod",
+        "score",
+        "predicted_class",
+    }
+    idx, _ = strategy(
+        learner,
+        fral_data["X_pool"],
+        n_instances=10,
+        sensitive_features=fral_data["s_pool"],
+    )
     assert len(np.unique(idx)) == 10
 
 
@@ -109,7 +133,9 @@ def test_sample_inconsistent_in_both_senses_ranks_first(learner, fral_data):
     assert scores[0] > scores[1]
 
 
-def test_fits_standard_once_per_call_and_never_refits_robust(learner, fral_data, monkeypatch):
+def test_fits_standard_once_per_call_and_never_refits_robust(
+    learner, fral_data, monkeypatch
+):
     calls = {"robust": 0}
     original_fit = learner.estimator.fit
 
@@ -121,7 +147,12 @@ def test_fits_standard_once_per_call_and_never_refits_robust(learner, fral_data,
     FixedProba.fits = 0
     strategy = jin(fral_data, standard_estimator=FixedProba())
     for n_calls in (1, 2):
-        strategy(learner, fral_data["X_pool"], n_instances=4, sensitive_features=fral_data["s_pool"])
+        strategy(
+            learner,
+            fral_data["X_pool"],
+            n_instances=4,
+            sensitive_features=fral_data["s_pool"],
+        )
         assert FixedProba.fits == n_calls
         assert strategy.n_standard_fits_ == n_calls
     assert calls["robust"] == 0
@@ -129,24 +160,42 @@ def test_fits_standard_once_per_call_and_never_refits_robust(learner, fral_data,
 
 def test_default_standard_model_is_clean_and_warm_started(learner, fral_data):
     strategy = jin(fral_data)
-    strategy(learner, fral_data["X_pool"], n_instances=4, sensitive_features=fral_data["s_pool"])
+    strategy(
+        learner,
+        fral_data["X_pool"],
+        n_instances=4,
+        sensitive_features=fral_data["s_pool"],
+    )
     std = strategy.standard_estimator_
     assert std.adversarial is None and learner.estimator.adversarial == "pgd"
     assert std is not learner.estimator
     first_weights = copy.deepcopy(std.module_.state_dict())
     learner.teach(fral_data["X_pool"][:4], fral_data["y_pool"][:4])
-    strategy(learner, fral_data["X_pool"][4:], n_instances=4, sensitive_features=fral_data["s_pool"][4:])
+    strategy(
+        learner,
+        fral_data["X_pool"][4:],
+        n_instances=4,
+        sensitive_features=fral_data["s_pool"][4:],
+    )
     assert strategy.standard_estimator_.warm_start is True
     assert strategy.standard_estimator_.max_epochs == 1  # ceil(3 / 3)
     assert any(
-        not np.allclose(first_weights[k], v) for k, v in strategy.standard_estimator_.module_.state_dict().items()
+        not np.allclose(first_weights[k], v)
+        for k, v in strategy.standard_estimator_.module_.state_dict().items()
     )
 
 
 def test_class_balance_gives_balanced_batch(learner, fral_data):
     strategy = jin(fral_data, class_balance=True)
-    util = strategy.utilities(learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"])
-    idx, _ = strategy(learner, fral_data["X_pool"], n_instances=8, sensitive_features=fral_data["s_pool"])
+    util = strategy.utilities(
+        learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"]
+    )
+    idx, _ = strategy(
+        learner,
+        fral_data["X_pool"],
+        n_instances=8,
+        sensitive_features=fral_data["s_pool"],
+    )
     classes = util["predicted_class"].to_numpy()[idx]
     available = util.loc[idx, "group"].iloc[0]
     per_class = np.bincount(
@@ -195,20 +244,32 @@ def test_disagreement_properties(kind):
 def test_bad_settings(params, match, learner, fral_data):
     with pytest.raises((ValueError, TypeError), match=match):
         jin(fral_data, **params)(
-            learner, fral_data["X_pool"], n_instances=2, sensitive_features=fral_data["s_pool"]
+            learner,
+            fral_data["X_pool"],
+            n_instances=2,
+            sensitive_features=fral_data["s_pool"],
         )
 
 
 @pytest.mark.parametrize("weights", [(1.0, 0.0), (0.0, 1.0)])
 @pytest.mark.parametrize("aggregation", ["sum", "rank"])
 def test_single_signal_and_rank_aggregation(weights, aggregation, learner, fral_data):
-    strategy = jin(fral_data, weights=weights, score_aggregation=aggregation, class_balance=False)
-    util = strategy.utilities(learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"])
+    strategy = jin(
+        fral_data, weights=weights, score_aggregation=aggregation, class_balance=False
+    )
+    util = strategy.utilities(
+        learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"]
+    )
     signal = util["I_adv"] if weights[0] else util["I_mod"]
     if aggregation == "sum":
         np.testing.assert_allclose(util["score"], signal)
     else:
-        assert np.all(np.diff(util["score"].to_numpy()[np.argsort(signal.to_numpy(), kind="stable")]) >= -1e-12)
+        assert np.all(
+            np.diff(
+                util["score"].to_numpy()[np.argsort(signal.to_numpy(), kind="stable")]
+            )
+            >= -1e-12
+        )
 
 
 def test_kcenter_diversity_keeps_quotas_and_spreads_the_batch(learner, fral_data):
@@ -248,9 +309,19 @@ def test_no_group_restriction_ranks_the_whole_pool(learner, fral_data, monkeypat
     monkeypatch.setattr(jin_module, "rank_groups", fail)
     # a deterministic standard model: utilities() and the query then score alike
     strategy = jin(
-        fral_data, group_allocation="none", class_balance=False, standard_estimator=FixedProba()
+        fral_data,
+        group_allocation="none",
+        class_balance=False,
+        standard_estimator=FixedProba(),
     )
-    util = strategy.utilities(learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"])
-    idx, scores = strategy(learner, fral_data["X_pool"], n_instances=5, sensitive_features=fral_data["s_pool"])
+    util = strategy.utilities(
+        learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"]
+    )
+    idx, scores = strategy(
+        learner,
+        fral_data["X_pool"],
+        n_instances=5,
+        sensitive_features=fral_data["s_pool"],
+    )
     top = np.argsort(-util["score"].to_numpy(), kind="stable")[:5]
     assert set(idx) == set(top)
