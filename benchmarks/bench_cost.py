@@ -146,49 +146,60 @@ def scaling(args):
 
 
 def floor_ratios(args):
-    """JIN / its floor, JIN / one adversarial fit, per pool size (same run)."""
+    """JIN / its floor, JIN / one adversarial fit, per pool size (same run).
+
+    JIN is timed twice per repeat: a *cold* first query (its standard model is
+    fitted from scratch) and a *steady* query one round later, after
+    ``--batch`` labels were added (the standard model is warm-started, as in
+    every round of an active-learning loop but the first).
+    """
     X, y, s, lab, val, rest, net, _ = setup(args.n_labelled, args.n_val)
-    learner = Learner(net, X[lab], y[lab])
     vals = (X[val], y[val], s[val])
     lines = [
-        "| pool | candidates | JIN query (s) | floor (s) | JIN / floor "
-        "| adversarial fit (s) | JIN / adv. fit |",
-        "|---|---|---|---|---|---|---|",
+        "| pool | candidates | JIN cold (s) | JIN steady (s) | floor (s) | cold / floor "
+        "| steady / floor | adversarial fit (s) | cold / adv. fit | steady / adv. fit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     out = {}
     for n_pool in args.pool_sizes:
-        pool = rest[: min(n_pool, len(rest))]
-        r_floor, r_fit, rec = [], [], []
+        pool = rest[: min(n_pool + args.batch, len(rest))]
+        new, pool = pool[: args.batch], pool[args.batch :]
+        rec = []
         for r in range(args.repeats):
             jin = build("jin", vals, seed=r)
-            t_jin, _ = timed(
-                jin,
-                learner,
-                X[pool],
-                n_instances=args.batch,
-                sensitive_features=s[pool],
+            learner = Learner(net, X[lab], y[lab])
+            t_cold, _ = timed(
+                jin, learner, X[pool], n_instances=args.batch, sensitive_features=s[pool]
             )
-            util = jin.utilities(learner, X[pool], sensitive_features=s[pool])
+            grown = Learner(net, X[np.r_[lab, new]], y[np.r_[lab, new]])
+            t_steady, _ = timed(
+                jin, grown, X[pool], n_instances=args.batch, sensitive_features=s[pool]
+            )
+            util = build("jin", vals, seed=r).utilities(
+                learner, X[pool], sensitive_features=s[pool]
+            )
             cand = pool[util["candidate"].to_numpy()]
             # the floor's parts, measured right after, on the same candidates
             std = make_net(X.shape[1], r, adversarial=None)
             t_std, _ = timed(std.fit, X[lab], y[lab])
             attack = PGD(eps=net.attack_eps, n_steps=net.attack_n_steps, random_state=r)
             t_att, _ = timed(attack.perturb, net, X[cand], None)
-            t_fwd = (
-                timed(net.predict_proba, X[cand])[0]
-                + timed(std.predict_proba, X[cand])[0]
-            )
+            t_fwd = timed(net.predict_proba, X[cand])[0] + timed(std.predict_proba, X[cand])[0]
             floor = t_std + t_att + t_fwd
             t_adv, _ = timed(make_net(X.shape[1], r).fit, X[lab], y[lab])
-            r_floor.append(t_jin / floor)
-            r_fit.append(t_jin / t_adv)
-            rec.append((t_jin, floor, t_adv, len(cand)))
-        t_jin, floor, t_adv, n_cand = np.median(np.asarray(rec), axis=0)
-        out[len(pool)] = (float(np.median(r_floor)), float(np.median(r_fit)))
+            rec.append((len(cand), t_cold, t_steady, floor, t_adv))
+        rec = np.asarray(rec)
+        ratios = np.median(
+            np.c_[rec[:, 1] / rec[:, 3], rec[:, 2] / rec[:, 3], rec[:, 1] / rec[:, 4],
+                  rec[:, 2] / rec[:, 4]],
+            axis=0,
+        )
+        n_cand, t_cold, t_steady, floor, t_adv = np.median(rec, axis=0)
+        out[len(pool)] = ratios
         lines.append(
-            f"| {len(pool)} | {int(n_cand)} | {t_jin:.3f} | {floor:.3f} | {np.median(r_floor):.2f} "
-            f"| {t_adv:.3f} | {np.median(r_fit):.2f} |"
+            f"| {len(pool)} | {int(n_cand)} | {t_cold:.3f} | {t_steady:.3f} | {floor:.3f} "
+            f"| {ratios[0]:.2f} | {ratios[1]:.2f} | {t_adv:.3f} | {ratios[2]:.2f} "
+            f"| {ratios[3]:.2f} |"
         )
     return "\n".join(lines), out
 

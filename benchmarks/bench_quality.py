@@ -81,6 +81,16 @@ ABLATION = {
         {**JIN_PAPER, "group_criterion": "balanced_mean"},
     ),
     "kcenter_x2": ("jin", {**JIN_PAPER, "diversity": "kcenter", "diversity_factor": 2}),
+    "hard_only_I_adv": ("jin", {**JIN_PAPER, "disagreement": "hard", "weights": (1.0, 0.0)}),
+    "hard_kcenter_x2": (
+        "jin",
+        {**JIN_PAPER, "disagreement": "hard", "diversity": "kcenter", "diversity_factor": 2},
+    ),
+    "hard_no_class_balance": ("jin", {**JIN_PAPER, "disagreement": "hard", "class_balance": False}),
+    "hard_criterion_balanced_mean": (
+        "jin",
+        {**JIN_PAPER, "disagreement": "hard", "group_criterion": "balanced_mean"},
+    ),
     "kcenter_x2_rank": (
         "jin",
         {
