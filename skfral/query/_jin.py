@@ -10,7 +10,7 @@ from sklearn.base import clone
 
 from ..nn import final_net, penultimate_embedding, split_estimator
 from ..utils._validation import check_int, check_option, check_real
-from ._base import BaseQueryStrategy, rank_order, round_robin, take_rows
+from ._base import BaseQueryStrategy, entropy, rank_order, round_robin, take_rows
 from ._groups import allocate, default_attack, rank_groups
 
 __all__ = ["JINQueryStrategy", "disagreement_scores"]
@@ -134,6 +134,11 @@ class JINQueryStrategy(BaseQueryStrategy):
         pile up on one stretch of the decision boundary; this spreads them.
     diversity_factor : int, default=3
         How many best candidates per batch slot the diverse choice looks at.
+    uncertainty_weight : float, default=0.0
+        Weight of a third term, the robust model's predictive entropy, added
+        to the score (our extension, not in the paper; ``0`` leaves JIN as the
+        paper defines it). Ranked like the other terms under
+        ``score_aggregation="rank"``.
     random_state : int, RandomState instance or None, default=None
         Seeds the attack and breaks ties.
 
@@ -184,6 +189,7 @@ class JINQueryStrategy(BaseQueryStrategy):
         warm_start_epochs=None,
         diversity=None,
         diversity_factor=3,
+        uncertainty_weight=0.0,
         random_state=None,
     ):
         self.X_val = X_val
@@ -200,6 +206,7 @@ class JINQueryStrategy(BaseQueryStrategy):
         self.warm_start_epochs = warm_start_epochs
         self.diversity = diversity
         self.diversity_factor = diversity_factor
+        self.uncertainty_weight = uncertainty_weight
         self.random_state = random_state
 
     # ------------------------------------------------------------ settings
@@ -286,6 +293,7 @@ class JINQueryStrategy(BaseQueryStrategy):
             "I_adv": disagreement_scores(p_rob, p_adv, kind),
             "I_mod": disagreement_scores(p_std, p_rob, kind),
             "predicted_class": p_rob.argmax(axis=1),
+            "entropy": entropy(p_rob),
         }
         if kind == "hard":
             out["I_adv_soft"] = disagreement_scores(p_rob, p_adv, "kl")
@@ -293,13 +301,20 @@ class JINQueryStrategy(BaseQueryStrategy):
         return out
 
     def _combine(self, comp, w_adv, w_mod):
+        w_ent = check_real(self.uncertainty_weight, "uncertainty_weight", min_value=0)
         if self.score_aggregation == "rank":
             score = w_adv * _rank01(comp["I_adv"]) + w_mod * _rank01(comp["I_mod"])
+            if w_ent:
+                score = score + w_ent * _rank01(comp["entropy"])
         else:
             score = w_adv * comp["I_adv"] + w_mod * comp["I_mod"]
+            if w_ent:
+                score = score + w_ent * comp["entropy"]
         secondary = None
         if self.disagreement == "hard":
             secondary = w_adv * comp["I_adv_soft"] + w_mod * comp["I_mod_soft"]
+            if w_ent:
+                secondary = secondary + w_ent * comp["entropy"]
         return score, secondary
 
     def _prepare(self, learner, groups, rng):
@@ -399,7 +414,8 @@ class JINQueryStrategy(BaseQueryStrategy):
         -------
         utilities : pandas.DataFrame
             One row per pool sample: ``group``, ``group_rank`` (0 = worst on
-            validation), ``I_adv``, ``I_mod``, ``score`` (the combined score
+            validation), ``I_adv``, ``I_mod``, ``entropy`` (of the robust
+            model's prediction), ``score`` (the combined score
             used for ranking), ``predicted_class`` (column index of the robust
             model's prediction) and ``candidate`` (whether the default
             ``"worst"`` allocation would rank it).
@@ -432,6 +448,7 @@ class JINQueryStrategy(BaseQueryStrategy):
                 "group_rank": group_rank,
                 "I_adv": comp["I_adv"],
                 "I_mod": comp["I_mod"],
+                "entropy": comp["entropy"],
                 "score": score,
                 "predicted_class": comp["predicted_class"],
                 "candidate": group_rank == group_rank.min(),

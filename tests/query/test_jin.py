@@ -325,3 +325,23 @@ def test_no_group_restriction_ranks_the_whole_pool(learner, fral_data, monkeypat
     )
     top = np.argsort(-util["score"].to_numpy(), kind="stable")[:5]
     assert set(idx) == set(top)
+
+
+def test_uncertainty_weight_adds_the_robust_entropy(learner, fral_data):
+    kw = dict(disagreement="kl", class_balance=False, standard_estimator=FixedProba())
+    plain = jin(fral_data, **kw).utilities(
+        learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"]
+    )
+    mixed = jin(fral_data, uncertainty_weight=2.0, **kw).utilities(
+        learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"]
+    )
+    proba = learner.estimator.predict_proba(fral_data["X_pool"])
+    expected_entropy = -(proba * np.log(np.clip(proba, 1e-12, 1))).sum(axis=1)
+    np.testing.assert_allclose(mixed["entropy"], expected_entropy, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        mixed["score"], plain["score"] + 2.0 * expected_entropy, rtol=1e-5, atol=1e-6
+    )
+    with pytest.raises(ValueError, match="uncertainty_weight=-1"):
+        jin(fral_data, uncertainty_weight=-1)(
+            learner, fral_data["X_pool"], n_instances=2, sensitive_features=fral_data["s_pool"]
+        )
