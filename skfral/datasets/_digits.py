@@ -2,9 +2,14 @@
 
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch
 
-from ..utils._validation import check_int, check_option, check_real
+from ..utils._validation import (
+    check_int,
+    check_option,
+    check_random_state,
+    check_real,
+)
 from ._common import check_bool, largest_remainder, load_descr
 
 __all__ = ["load_group_digits"]
@@ -131,7 +136,7 @@ def load_group_digits(
     n_class = check_int(n_class, "n_class", min_value=2, max_value=10)
     check_option(target, "target", ("digit", "parity"))
     return_X_y = check_bool(return_X_y, "return_X_y")
-    rng = check_random_state(random_state)
+    rng = check_random_state(random_state, "random_state")
 
     digits = load_digits(n_class=n_class)
     images = digits.images / 16.0

@@ -4,10 +4,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch
 
 from ..utils._validation import (
     check_option,
+    check_random_state,
     check_same_length,
     check_sensitive_features,
 )
@@ -250,7 +251,7 @@ def fral_split(
         cover_cells=stratify == "group_class",
     )
 
-    rng = check_random_state(random_state)
+    rng = check_random_state(random_state, "random_state")
     parts = {name: [] for name in _PARTS}
     for c in range(n_cells):
         members = rng.permutation(np.flatnonzero(cell_codes == c))

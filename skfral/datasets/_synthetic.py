@@ -3,9 +3,9 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch
 
-from ..utils._validation import check_int, check_real
+from ..utils._validation import check_int, check_random_state, check_real
 from ._common import check_bool, largest_remainder
 
 __all__ = ["make_fral_classification"]
@@ -285,7 +285,7 @@ def make_fral_classification(
         flip_y, "flip_y", n_groups, *_DEFAULT_FLIP_Y, min_value=0, max_value=1
     )
     return_bunch = check_bool(return_bunch, "return_bunch")
-    rng = check_random_state(random_state)
+    rng = check_random_state(random_state, "random_state")
 
     group_counts = largest_remainder(n_samples, props)
     if np.any(group_counts == 0):

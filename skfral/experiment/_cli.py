@@ -172,7 +172,20 @@ def config_to_kwargs(config):
             "no data set given: pass --datasets (e.g. --datasets adult,german) or "
             "datasets = [...] in the config file."
         )
-    net = dict(cfg.get("estimator_params") or {})
+    for key in ("quiet", "overwrite", "warm_start"):
+        if not isinstance(cfg[key], bool):
+            raise TypeError(
+                f"{key}={cfg[key]!r} has type {type(cfg[key]).__name__}: expected "
+                "true or false."
+            )
+    est_params = cfg.get("estimator_params") or {}
+    if not isinstance(est_params, dict):
+        raise TypeError(
+            f"estimator_params={est_params!r} has type {type(est_params).__name__}: "
+            "expected a table of the net's parameters, e.g. "
+            "[estimator_params] max_epochs = 10."
+        )
+    net = dict(est_params)
     for key in ("max_epochs", "lr", "batch_size"):
         if cfg.get(key) is not None:
             net[key] = cfg[key]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from ..nn import MLP, RobustNeuralNetClassifier, SmallCNN, final_net
@@ -136,6 +137,21 @@ def check_user_data(name, data):
         raise ValueError(
             f"datasets[{name!r}]: X has dtype {X.dtype}: expected numeric features "
             "(encode categories first)."
+        )
+    if np.issubdtype(X.dtype, np.inexact) and not np.isfinite(X).all():
+        n_bad = int((~np.isfinite(X)).reshape(len(X), -1).any(axis=1).sum())
+        raise ValueError(
+            f"datasets[{name!r}]: X contains NaN or infinity in {n_bad} sample(s): "
+            "impute or drop them first."
+        )
+    try:
+        n_classes = len(pd.unique(y.reshape(-1))) if y.ndim == 1 else None
+    except TypeError:  # pragma: no cover - unhashable labels
+        n_classes = None
+    if n_classes is not None and len(y) and n_classes < 2:
+        raise ValueError(
+            f"datasets[{name!r}]: y has a single class {y[:1].tolist()}: expected at "
+            "least 2 classes."
         )
     return X.astype(np.float32, copy=False), y, s
 

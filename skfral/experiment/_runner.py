@@ -1,5 +1,6 @@
 """``run_fral``: data sets x strategies x seeds, round by round, parallel, resumable."""
 
+import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -245,7 +246,10 @@ def _check_strategies(strategies):
                 f"strategies[{label!r}] sets {reserved}: the runner sets these itself "
                 "(validation split and per-round seeds); remove them."
             )
-        get_strategy(short, **params)  # unknown parameters -> TypeError naming them
+        strategy = get_strategy(short, **params)  # unknown parameters -> TypeError
+        check_settings = getattr(strategy, "_check_settings", None)
+        if callable(check_settings):
+            check_settings()  # bad settings fail now, not after round 0 of every cell
         out[label] = (short, params)
     return out
 
@@ -800,8 +804,26 @@ def run_fral(
             "net's "
             "parameters, e.g. {'max_epochs': 10}."
         )
-    if not isinstance(warm_start, bool | np.bool_):
-        raise TypeError(f"warm_start={warm_start!r}: expected True or False.")
+    for name, flag in (
+        ("warm_start", warm_start),
+        ("overwrite", overwrite),
+        ("progress", progress),
+    ):
+        if not isinstance(flag, bool | np.bool_):
+            # a truthy string such as "false" must never delete results (overwrite)
+            raise TypeError(f"{name}={flag!r}: expected True or False.")
+    if out_dir is not None and not isinstance(out_dir, str | os.PathLike):
+        raise TypeError(
+            f"out_dir={out_dir!r} has type {type(out_dir).__name__}: expected None "
+            "or a folder path (str or os.PathLike)."
+        )
+    if n_jobs is not None:
+        n_jobs = check_int(n_jobs, "n_jobs", min_value=-(2**31))
+        if n_jobs == 0:
+            raise ValueError(
+                "n_jobs=0 is invalid: expected None, a positive number of parallel "
+                "cells or a negative one (-1: all cores)."
+            )
     net_params = {**dict(estimator_params or {}), **_attack_params(attack)}
     settings = _Settings(
         n_rounds=n_rounds,
@@ -833,7 +855,33 @@ def run_fral(
                 "lower budget or n_rounds, or enlarge the pool (raise pool_size, or "
                 "lower initial_size, val_size or test_size)."
             )
+        for part, arg, size in (
+            ("val", "val_size", val_size),
+            ("test", "test_size", test_size),
+        ):
+            if len(sp[f"y_{part}"]) == 0:
+                raise ValueError(
+                    f"{arg}={size!r} leaves data set {label!r} "
+                    f"without a {'validation' if part == 'val' else 'test'} set: "
+                    f"every round is evaluated on it; expected {arg} >= 1."
+                )
+        needs_val = [
+            lab
+            for lab, (short, _) in strats.items()
+            if STRATEGIES[short].requires_validation
+        ]
+        missing = set(pd.unique(np.asarray(sp.s_pool, dtype=object).ravel()))
+        missing -= set(pd.unique(np.asarray(sp.s_val, dtype=object).ravel()))
+        if needs_val and sp.s_pool.ndim == 1 and missing:
+            raise ValueError(
+                f"val_size={val_size!r} gives data set {label!r} a validation set "
+                f"without group(s) {sorted(missing, key=str)[:5]} of the pool: "
+                f"strategies {needs_val} rank groups on it; raise val_size."
+            )
         est = build_estimator(estimator, X, np.unique(y), 0, net_params)
+        check_net = getattr(final_net(est), "_check_hyperparameters", None)
+        if callable(check_net):
+            check_net()  # e.g. lr=nan fails now, not when the first cell starts
         _check_eval_strength(
             label, final_net(est), _eval_attack_for(final_net(est), eval_attack)
         )

@@ -181,6 +181,14 @@ def _check_groups(sensitive_features, n_samples, name="sensitive_features"):
             "group must be present, or the worst-group minimum would silently skip it. "
             f"Drop unused levels explicitly with {name}.cat.remove_unused_categories()."
         )
+    if isinstance(sf, np.ndarray) and len(sf) == 1:
+        # fairlearn squeezes arrays: one sample would lose its axis ("too many
+        # dimensions"); pandas keeps it, with fairlearn's own column names.
+        if sf.ndim == 1:
+            sf = pd.Series(sf, name="sensitive_feature_0", dtype=object)
+        else:
+            columns = [f"sensitive_feature_{i}" for i in range(sf.shape[1])]
+            sf = pd.DataFrame(sf, columns=columns, dtype=object)
     return sf
 
 

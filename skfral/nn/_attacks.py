@@ -18,7 +18,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from skorch import NeuralNet, NeuralNetClassifier
 
-from ..utils._validation import check_finite_array, check_int, check_option, check_real
+from ..utils._validation import (
+    check_finite_array,
+    check_int,
+    check_option,
+    check_real,
+)
+from ..utils._validation import check_random_state as _check_seed
 
 __all__ = ["PGD", "FGSM", "pgd_attack", "trades_attack", "torch_generator"]
 
@@ -290,7 +296,13 @@ def _as_bound(value, name, feature_shape, dtype=torch.float32):
                 f"{name} contains NaN or infinity: expected finite bounds."
             )
         return torch.tensor(float(value), dtype=dtype)
-    arr = np.asarray(value, dtype=np.float64)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name}={value!r} has type {type(value).__name__}: expected None, a "
+            "number or an array of numbers (one per feature)."
+        ) from None
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinity: expected finite bounds.")
     if arr.ndim == 0:
@@ -435,6 +447,11 @@ class PGD(BaseEstimator):
             raise TypeError(
                 f"random_start={self.random_start!r}: expected True or False."
             )
+        seed = self.random_state
+        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+            check_int(seed, "random_state", min_value=0, max_value=2**32 - 1)
+        elif seed is not None and not isinstance(seed, np.random.RandomState):
+            _check_seed(seed, "random_state")  # TypeError naming random_state
         return eps, step_size, n_steps, norm, batch_size
 
     def perturb(self, net, X, y=None):

@@ -8,6 +8,8 @@ embedding.
 
 from torch import nn
 
+from ..utils._validation import check_int, check_real
+
 __all__ = ["MLP", "SmallCNN"]
 
 
@@ -34,23 +36,28 @@ class MLP(nn.Module):
 
     def __init__(self, n_features, n_classes=2, hidden_sizes=(64, 64), dropout=0.0):
         super().__init__()
-        if int(n_features) < 1:
-            raise ValueError(
-                f"n_features={n_features} is invalid: expected an integer >= 1."
-            )
-        if int(n_classes) < 2:
-            raise ValueError(
-                f"n_classes={n_classes} is invalid: expected an integer >= 2."
-            )
-        layers, width = [], int(n_features)
-        for size in hidden_sizes:
-            layers += [nn.Linear(width, int(size)), nn.ReLU()]
+        n_features = check_int(n_features, "n_features", min_value=1)
+        n_classes = check_int(n_classes, "n_classes", min_value=2)
+        try:
+            sizes = list(hidden_sizes)
+        except TypeError:
+            raise TypeError(
+                f"hidden_sizes={hidden_sizes!r} has type {type(hidden_sizes).__name__}: "
+                "expected a tuple of layer widths, e.g. (64, 64)."
+            ) from None
+        sizes = [
+            check_int(v, f"hidden_sizes[{i}]", min_value=1) for i, v in enumerate(sizes)
+        ]
+        dropout = check_real(dropout, "dropout", min_value=0, max_value=1)
+        layers, width = [], n_features
+        for size in sizes:
+            layers += [nn.Linear(width, size), nn.ReLU()]
             if dropout:
-                layers.append(nn.Dropout(float(dropout)))
-            width = int(size)
-        self.n_features = int(n_features)
+                layers.append(nn.Dropout(dropout))
+            width = size
+        self.n_features = n_features
         self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(width, int(n_classes))
+        self.head = nn.Linear(width, n_classes)
 
     def features(self, x):
         """Penultimate-layer activations (the embedding)."""
@@ -83,8 +90,12 @@ class SmallCNN(nn.Module):
 
     def __init__(self, in_channels=1, n_classes=2, width=32, embedding_size=128):
         super().__init__()
+        in_channels = check_int(in_channels, "in_channels", min_value=1)
+        n_classes = check_int(n_classes, "n_classes", min_value=2)
+        width = check_int(width, "width", min_value=1)
+        embedding_size = check_int(embedding_size, "embedding_size", min_value=1)
         self.conv = nn.Sequential(
-            nn.Conv2d(int(in_channels), width, 3, padding=1),
+            nn.Conv2d(in_channels, width, 3, padding=1),
             nn.ReLU(),
             nn.Conv2d(width, 2 * width, 3, padding=1),
             nn.ReLU(),
@@ -94,7 +105,7 @@ class SmallCNN(nn.Module):
         self.fc = nn.Sequential(
             nn.Flatten(), nn.Linear(2 * width * 16, embedding_size), nn.ReLU()
         )
-        self.head = nn.Linear(embedding_size, int(n_classes))
+        self.head = nn.Linear(embedding_size, n_classes)
 
     def features(self, x):
         """Penultimate-layer activations (the embedding)."""

@@ -168,11 +168,20 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         check_real(self.trades_beta, "trades_beta", min_value=0)
         check_real(self.lr, "lr", min_value=0, include_min=False)
         check_int(self.max_epochs, "max_epochs", min_value=0)
-        check_int(self.batch_size, "batch_size", min_value=-1)
+        if check_int(self.batch_size, "batch_size", min_value=-1) == 0:
+            raise ValueError(
+                "batch_size=0 is invalid: expected a positive integer, or -1 for "
+                "the whole data set in one batch."
+            )
         return eps, step, n_steps
 
-    def check_data(self, X, y):
-        """Validate the training data (called before training starts and by skorch)."""
+    def _check_fit_data(self, X, y, *, continuing):
+        """Every check of a fit's data and settings, changing nothing on the net.
+
+        ``continuing``: the fit goes on from the trained net (partial_fit,
+        warm_start), so ``X`` must have its number of features and ``y`` its
+        labels. Returns ``(X_arr, y)``, ``y`` as a 1-d array for array data.
+        """
         self._check_hyperparameters()
         X_arr = self._validate_X(X)
         if y is None and not is_dataset(X) and self.iterator_train is DataLoader:
@@ -205,15 +214,10 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
                     f"{y_arr[np.flatnonzero(y_arr != np.round(y_arr))[0]]!r}): "
                     "a classifier needs class labels; encode or bin the target first."
                 )
+            self._check_labels_known(y_arr, continuing)
             y = y_arr
-        super().check_data(X, y)
-        if self.classes is None and y is not None and len(self.classes_) < 2:
-            raise ValueError(
-                f"y contains only one class, {self.classes_.tolist()}: a classifier "
-                "needs at least 2; pass classes=[...] with every label (a labelled "
-                "set can miss a class)."
-            )
-        self._check_n_features(X_arr, reset=not self._is_continuing())
+        if continuing:
+            self._check_n_features(X_arr, reset=False)
         if self.adversarial is not None and isinstance(X_arr, np.ndarray):
             shape = X_arr.shape[1:]
             check_clip_range(
@@ -222,6 +226,83 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
                 _as_bound(self.attack_clip_max, "attack_clip_max", shape),
                 names=("attack_clip_min", "attack_clip_max"),
             )
+        return X_arr, y
+
+    def _check_labels_known(self, y, continuing):
+        """At least two classes; when classes are fixed (``classes=[...]``, or a
+        trained net continuing), only labels among them."""
+        if self.classes is not None:
+            known = np.asarray(self.classes)
+        elif continuing and hasattr(self, "classes_inferred_"):
+            known = np.asarray(self.classes_inferred_)
+        else:
+            labels = np.unique(y)
+            if len(labels) < 2:
+                raise ValueError(
+                    f"y contains only one class, {labels.tolist()}: a classifier "
+                    "needs at least 2; pass classes=[...] with every label (a "
+                    "labelled set can miss a class)."
+                )
+            return
+        try:
+            ok = np.isin(y, known)
+        except TypeError:  # labels of mixed types
+            members = set(known.tolist())
+            ok = np.asarray([v in members for v in y.tolist()], dtype=bool)
+        if not ok.all():
+            unknown = list(dict.fromkeys(y[~ok].tolist()))[:5]
+            raise ValueError(
+                f"y contains labels {unknown} that the net does not know: expected "
+                f"labels among {known.tolist()} (pass classes=[...] with every "
+                "label, or refit from scratch with warm_start=False)."
+            )
+
+    def check_data(self, X, y):
+        """Validate the training data (called before training starts and by skorch)."""
+        continuing = self._is_continuing()
+        known = getattr(self, "classes_inferred_", None) if continuing else None
+        X_arr, y = self._check_fit_data(X, y, continuing=continuing)
+        super().check_data(X, y)
+        if known is not None and self.classes is None:
+            # a continued fit on a batch missing a class keeps every class
+            self.classes_inferred_ = known
+        self._check_n_features(X_arr, reset=not continuing)
+
+    def fit(self, X, y=None, **fit_params):
+        """Train the net (skorch's ``fit``), after validating data and settings.
+
+        Bad data or settings raise before anything is (re)initialised, so a
+        fitted net stays as it was when ``fit`` fails.
+
+        Parameters
+        ----------
+        X : array-like, torch Dataset or dict
+            Inputs (as for :meth:`skorch.NeuralNet.fit`).
+        y : array-like of shape (n_samples,) or None
+            Labels of any type (ints, strings).
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        self
+        """
+        continuing = bool(self.warm_start) and self._is_continuing()
+        X_arr, _ = self._check_fit_data(X, y, continuing=continuing)
+        self._check_module_fits(X_arr)
+        return super().fit(X, y, **fit_params)
+
+    def _check_module_fits(self, X_arr):
+        """One no-grad forward pass of a trained module on the first sample."""
+        if not (
+            getattr(self, "initialized_", False)
+            and isinstance(X_arr, np.ndarray)
+            and len(X_arr)
+            and isinstance(getattr(self, "module_", None), torch.nn.Module)
+        ):
+            return
+        with eval_mode(self), torch.no_grad():
+            self.infer(torch.as_tensor(X_arr[:1], device=self.device))
 
     def _is_continuing(self):
         """True when fitting continues a trained net (partial_fit, warm_start)."""
@@ -275,6 +356,8 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
 
     # ------------------------------------------------------------ randomness
     def initialize(self):
+        # Settings first: skorch builds the optimizer with lr before any fit check.
+        self._check_hyperparameters()
         if self.random_state is None:
             self._rng = None
         elif isinstance(self.random_state, np.random.RandomState):

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state
 
 from ..nn import split_estimator
+from ..nn._attacks import encode_labels
 from ..utils._validation import (
     check_finite_array,
     check_int,
+    check_random_state,
     check_same_length,
     check_sensitive_features,
     num_samples,
@@ -39,6 +40,42 @@ def take_rows(X, idx):
     if isinstance(X, list):
         return [X[i] for i in np.asarray(idx)]
     return X[np.asarray(idx)]
+
+
+def _is_lazy(X):
+    """Lazily loaded arrays (face loaders): converted per batch, never whole."""
+    return (
+        hasattr(X, "__getitem__")
+        and hasattr(X, "shape")
+        and not isinstance(X, np.ndarray | pd.DataFrame)
+    )
+
+
+def check_inputs_for(estimator, X, name):
+    """``X`` as finite numbers with the fitted net's number of features.
+
+    The message names ``name`` (``X_pool``, ``X_val``). A Pipeline's own steps
+    validate its raw inputs, and lazily loaded arrays are checked per batch:
+    both are returned as they are.
+    """
+    if (isinstance(estimator, Pipeline) and len(estimator.steps) > 1) or _is_lazy(X):
+        return X
+    X = check_finite_array(X, name, dtype=np.float32)
+    net = split_estimator(estimator)[1]
+    expected = getattr(net, "n_features_in_", None)
+    if expected is not None and X.shape[1] != expected:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features, but the learner's "
+            f"{type(net).__name__} is expecting {expected} features as input."
+        )
+    return X
+
+
+def check_validation_for(estimator, X_val, y_val):
+    """``X_val`` checked as :func:`check_inputs_for`; ``y_val`` among the net's classes."""
+    X_val = check_inputs_for(estimator, X_val, "X_val")
+    encode_labels(split_estimator(estimator)[1], y_val, len(y_val), name="y_val")
+    return X_val
 
 
 def top_k(scores, k, rng, *, secondary=None):
@@ -163,7 +200,7 @@ class BaseQueryStrategy(BaseEstimator):
             groups = check_sensitive_features(
                 sensitive_features, n_pool, "sensitive_features"
             )
-        rng = check_random_state(getattr(self, "random_state", None))
+        rng = check_random_state(getattr(self, "random_state", None), "random_state")
         indices, scores = self._select(learner, X_pool, n_instances, groups, rng)
         indices = np.asarray(indices, dtype=np.intp)
         scores = np.asarray(scores, dtype=np.float64)
@@ -183,15 +220,7 @@ class BaseQueryStrategy(BaseEstimator):
 
     @staticmethod
     def _check_pool(estimator, X_pool):
-        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-            return X_pool  # the pipeline's own steps validate and transform it
-        if (
-            hasattr(X_pool, "__getitem__")
-            and hasattr(X_pool, "shape")
-            and not isinstance(X_pool, np.ndarray | pd.DataFrame)
-        ):
-            return X_pool  # lazily loaded arrays (face loaders): converted per batch
-        return check_finite_array(X_pool, "X_pool", dtype=np.float32)
+        return check_inputs_for(estimator, X_pool, "X_pool")
 
     @staticmethod
     def _labelled(learner):

@@ -7,8 +7,20 @@ import pandas as pd
 
 from ..nn import final_net, split_estimator
 from ..utils._validation import check_int, check_option, check_real
-from ._base import BaseQueryStrategy, entropy, take_rows, top_k
-from ._groups import GROUP_CRITERIA, allocate, default_attack, rank_groups
+from ._base import (
+    BaseQueryStrategy,
+    check_validation_for,
+    entropy,
+    take_rows,
+    top_k,
+)
+from ._groups import (
+    ALLOCATIONS,
+    GROUP_CRITERIA,
+    allocate,
+    default_attack,
+    rank_groups,
+)
 
 __all__ = ["WorstGroupSampling", "FALSampling", "stack_rows"]
 
@@ -73,8 +85,14 @@ class WorstGroupSampling(BaseQueryStrategy):
         self.group_allocation = group_allocation
         self.random_state = random_state
 
-    def _select(self, learner, X_pool, n_instances, groups, rng):
+    def _check_settings(self):
+        """Validate the settings (also called by ``run_fral`` before any training)."""
         check_option(self.within, "within", ("entropy", "random"))
+        check_option(self.group_criterion, "group_criterion", GROUP_CRITERIA)
+        check_option(self.group_allocation, "group_allocation", ALLOCATIONS)
+
+    def _select(self, learner, X_pool, n_instances, groups, rng):
+        self._check_settings()
         estimator = getattr(learner, "estimator", learner)
         X_val, y_val, g_val = self._check_validation()
         attack = (
@@ -178,15 +196,22 @@ class FALSampling(BaseQueryStrategy):
         )
         return float(table["score"].iloc[0])
 
-    def _select(self, learner, X_pool, n_instances, groups, rng):
+    def _check_settings(self):
+        """Validated ``(n_candidates, alpha, refit_epochs)`` (also called by
+        ``run_fral`` before any training)."""
         n_cand = check_int(self.n_candidates, "n_candidates", min_value=1)
         alpha = check_real(self.alpha, "alpha", min_value=0, max_value=1)
         check_option(self.refit, "refit", ("robust", "standard"))
         epochs = check_int(self.refit_epochs, "refit_epochs", min_value=1)
         check_option(self.fairness_criterion, "fairness_criterion", GROUP_CRITERIA)
+        return n_cand, alpha, epochs
+
+    def _select(self, learner, X_pool, n_instances, groups, rng):
+        n_cand, alpha, epochs = self._check_settings()
         estimator = getattr(learner, "estimator", learner)
         X_lab, y_lab = self._labelled(learner)
         X_val, y_val, g_val = self._check_validation()
+        X_val = check_validation_for(estimator, X_val, y_val)
         attack = (
             self.attack if self.attack is not None else default_attack(estimator, rng)
         )

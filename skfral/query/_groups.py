@@ -49,8 +49,19 @@ def rank_groups(
     nothing can be said about how well the model serves it.
     """
     from ..metrics import worst_group
+    from ._base import check_validation_for
 
     check_option(criterion, "group_criterion", GROUP_CRITERIA)
+    if pool_groups is not None:  # before any prediction or attack
+        known = set(pd.unique(np.asarray(groups_val, dtype=object)))
+        missing = sorted(set(pd.unique(pool_groups)) - known, key=str)
+        if missing:
+            raise ValueError(
+                f"sensitive_features has group(s) {missing[:5]} that are absent from "
+                f"sensitive_features_val (validation groups: {sorted(known, key=str)}): "
+                "every pool group needs validation samples to be ranked."
+            )
+    X_val = check_validation_for(estimator, X_val, y_val)
     table = worst_group(
         estimator,
         X_val,

@@ -262,6 +262,12 @@ class JINQueryStrategy(BaseQueryStrategy):
                 if self.standard_estimator is not None
                 else estimator
             )
+            if not (hasattr(template, "fit") and hasattr(template, "predict_proba")):
+                raise TypeError(
+                    f"standard_estimator={template!r} is not a classifier: expected an "
+                    "estimator with fit and predict_proba (or None for a clone of the "
+                    "learner's net without attack)."
+                )
             model = clone(template)
             if self.standard_estimator is None:
                 final_net(model).set_params(adversarial=None)
@@ -420,9 +426,11 @@ class JINQueryStrategy(BaseQueryStrategy):
             model's prediction) and ``candidate`` (whether the default
             ``"worst"`` allocation would rank it).
         """
-        from sklearn.utils import check_random_state
-
-        from ..utils._validation import check_sensitive_features, num_samples
+        from ..utils._validation import (
+            check_random_state,
+            check_sensitive_features,
+            num_samples,
+        )
 
         estimator = self._learner_estimator(learner)
         n_pool = num_samples(X_pool, "X_pool")
@@ -434,7 +442,7 @@ class JINQueryStrategy(BaseQueryStrategy):
         groups = check_sensitive_features(
             sensitive_features, n_pool, "sensitive_features"
         )
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(self.random_state, "random_state")
         (w_adv, w_mod), estimator, attack, table, standard = self._prepare(
             learner, groups, rng
         )

@@ -10,6 +10,7 @@ __all__ = [
     "check_int",
     "check_real",
     "check_option",
+    "check_random_state",
     "check_sensitive_features",
     "check_same_length",
     "num_samples",
@@ -76,6 +77,29 @@ def check_real(value, name, *, min_value=None, max_value=None, include_min=True)
             f"{name}={value} is invalid: expected a finite number <= {max_value}."
         )
     return float(value)
+
+
+def check_random_state(random_state, name="random_state"):
+    """:func:`sklearn.utils.check_random_state` with a message naming ``name``.
+
+    Examples
+    --------
+    >>> check_random_state(0).randint(10) == check_random_state(0).randint(10)
+    True
+    >>> check_random_state("0")
+    Traceback (most recent call last):
+    ...
+    TypeError: random_state='0' has type str: expected None, an int or a RandomState.
+    """
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return np.random.mtrand._rand if random_state is None else random_state
+    if isinstance(random_state, bool) or not isinstance(random_state, Integral):
+        raise TypeError(
+            f"{name}={random_state!r} has type {type(random_state).__name__}: "
+            "expected None, an int or a RandomState."
+        )
+    seed = check_int(random_state, name, min_value=0, max_value=2**32 - 1)
+    return np.random.RandomState(seed)
 
 
 def check_option(value, name, options):
