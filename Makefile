@@ -40,8 +40,12 @@ docs: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check skfral tests examples benchmarks
 
+# The committed benchmarks (tens of minutes on 2 cores; results in benchmarks/RESULTS.md).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_attack.py --write
+	$(BIN)/python benchmarks/bench_cost.py --write
+	$(BIN)/python benchmarks/bench_quality.py --suite ablation --write
+	$(BIN)/python benchmarks/bench_quality.py --suite quality --write
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/generated
