@@ -228,22 +228,33 @@ def fal_ratio(args):
 
 
 def _memory_child(batch_size, n_pool):
-    import resource
+    """RSS sampled every millisecond during one JIN query, minus RSS before it."""
+    import threading
+
+    import psutil
 
     X, y, s, lab, val, rest, net, _ = setup(200, 1000)
     pool = rest[:n_pool]
     learner = Learner(net, X[lab], y[lab])
     jin = build("jin", (X[val], y[val], s[val]))
-    jin.set_params(
-        attack=PGD(eps=0.1, n_steps=10, batch_size=batch_size, random_state=0)
-    )
+    jin.set_params(attack=PGD(eps=0.1, n_steps=10, batch_size=batch_size, random_state=0))
     Xp, sp = X[pool], s[pool]
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    proc = psutil.Process()
+    before = proc.memory_info().rss
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
     jin(learner, Xp, n_instances=20, sensitive_features=sp)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        json.dumps({"growth_mb": (after - before) / 1024, "pool_mb": Xp.nbytes / 2**20})
-    )
+    done.set()
+    thread.join()
+    print(json.dumps({"growth_mb": (peak[0] - before) / 2**20, "pool_mb": Xp.nbytes / 2**20}))
 
 
 def memory(args):
