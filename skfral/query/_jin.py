@@ -290,8 +290,12 @@ class JINQueryStrategy(BaseQueryStrategy):
     # ------------------------------------------------------------ scoring
     def _components(self, estimator, standard, X, attack):
         transform, net = split_estimator(estimator)
-        p_rob = estimator.predict_proba(X)
-        X_adv = attack.perturb(net, transform(X), None)
+        Xt = transform(X)  # once: the robust pipeline's transforms are shared below
+        p_rob = net.predict_proba(Xt)
+        # The attack's labels are the robust model's own predictions (as with y=None),
+        # taken from p_rob instead of a second forward pass over the candidates.
+        y_own = np.asarray(net.classes_)[p_rob.argmax(axis=1)]
+        X_adv = attack.perturb(net, Xt, y_own)
         p_adv = net.predict_proba(X_adv)
         p_std = standard.predict_proba(X)
         kind = self.disagreement
