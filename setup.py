@@ -27,7 +27,13 @@ INSTALL_REQUIRES = [
 EXTRAS = {
     # modAL-python itself is installed with --no-deps (see README: its metadata
     # pins skorch==0.9.0), so it is not listed here.
-    "tests": ["pytest>=7", "hypothesis>=6", "dask[distributed]>=2024.1"],
+    "tests": [
+        "pytest>=7",
+        "hypothesis>=6",
+        "dask[distributed]>=2024.1",
+        "scikit-activeml>=1.0",
+        "pyarrow>=14",
+    ],
     "docs": [
         "sphinx>=7",
         "pydata-sphinx-theme>=0.15",
@@ -35,6 +41,12 @@ EXTRAS = {
         "sphinx-gallery>=0.16",
     ],
     "dask": ["dask[distributed]>=2024.1"],
+    # scikit-activeml integration: skfral.query.to_skactiveml
+    "skactiveml": ["scikit-activeml>=1.0"],
+    # Parquet tables for `skfral run --data file.parquet`
+    "parquet": ["pyarrow>=14"],
+    # `make mutation` (not part of `make test`)
+    "mutation": ["mutmut>=3.8"],
 }
 
 setup(

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "check_bool",
     "check_finite_array",
     "check_int",
     "check_real",
@@ -13,7 +14,11 @@ __all__ = [
     "check_random_state",
     "check_sensitive_features",
     "check_same_length",
+    "did_you_mean",
+    "largest_remainder",
     "num_samples",
+    "take_rows",
+    "unknown_option_error",
 ]
 
 
@@ -271,3 +276,100 @@ def check_same_length(**arrays):
             f"Inconsistent lengths: {', '.join(parts)}: expected the same number."
         )
     return next(iter(lengths.values()), 0)
+
+
+def check_bool(value, name):
+    """Return ``value`` as a bool if it is one (``np.bool_`` included), else raise.
+
+    The one bool check of the package: every module calls this one.
+
+    Examples
+    --------
+    >>> check_bool(np.True_, "shuffle")
+    True
+    >>> check_bool(1, "shuffle")
+    Traceback (most recent call last):
+    ...
+    TypeError: shuffle=1 has type int: expected True or False.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(
+            f"{name}={value!r} has type {type(value).__name__}: expected True or False."
+        )
+    return bool(value)
+
+
+def did_you_mean(value, valid):
+    """``" (did you mean 'x'?)"`` for the closest of ``valid``, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("entropie", ["entropy", "margin"])
+    " (did you mean 'entropy'?)"
+    >>> did_you_mean("zzz", ["entropy", "margin"])
+    ''
+    """
+    import difflib
+
+    hint = difflib.get_close_matches(str(value), [str(v) for v in valid], n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
+def unknown_option_error(name, value, valid, *, what=None):
+    """The ValueError for a name that is not one of ``valid``, with a hint.
+
+    Examples
+    --------
+    >>> print(unknown_option_error("strategy", "entropie", ["entropy", "margin"]))
+    Unknown strategy 'entropie' (did you mean 'entropy'?): expected one of 'entropy', 'margin'.
+    """
+    listed = ", ".join(repr(v) for v in valid)
+    what = name if what is None else what
+    return ValueError(
+        f"Unknown {what} {value!r}{did_you_mean(value, valid)}: expected one of {listed}."
+    )
+
+
+def take_rows(X, idx):
+    """Rows ``idx`` (positions) of an array, DataFrame/Series, list or lazy array.
+
+    Always positional: a DataFrame or Series is indexed with ``iloc``, whatever
+    its index; a lazily loaded array (anything with ``subset``) stays lazy.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> take_rows(pd.Series([10, 20, 30], index=[2, 0, 1]), [0, 2]).tolist()
+    [10, 30]
+    >>> take_rows([10, 20, 30], [1])
+    [20]
+    """
+    idx = np.asarray(idx)
+    if isinstance(X, pd.DataFrame | pd.Series):
+        return X.iloc[idx]
+    if hasattr(X, "subset") and not isinstance(X, np.ndarray):
+        return X.subset(idx)
+    if isinstance(X, list):
+        return [X[i] for i in idx]
+    if hasattr(X, "shape") and hasattr(X, "__getitem__"):
+        return X[idx]
+    return np.asarray(X)[idx]
+
+
+def largest_remainder(total, weights):
+    """Split the integer ``total`` over ``weights`` (exact sum, largest remainders).
+
+    Examples
+    --------
+    >>> largest_remainder(10, [0.8, 0.2]).tolist()
+    [8, 2]
+    >>> largest_remainder(3, [1, 1]).tolist()
+    [2, 1]
+    """
+    weights = np.asarray(weights, dtype=float)
+    exact = total * weights / weights.sum()
+    counts = np.floor(exact).astype(np.int64)
+    rest = int(total - counts.sum())
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[:rest]] += 1
+    return counts
