@@ -5,7 +5,7 @@ classifiers (:class:`RobustNeuralNetClassifier`: PGD-AT, TRADES) and ready
 modules (:class:`MLP`, :class:`SmallCNN`).
 """
 
-from ._attacks import FGSM, PGD, pgd_attack, trades_attack
+from ._attacks import FGSM, PGD, attack_from_net, pgd_attack, trades_attack
 from ._introspect import (
     final_net,
     gradient_embedding,
@@ -21,6 +21,7 @@ __all__ = [
     "PGD",
     "RobustNeuralNetClassifier",
     "SmallCNN",
+    "attack_from_net",
     "final_net",
     "gradient_embedding",
     "penultimate_embedding",

@@ -26,7 +26,14 @@ from ..utils._validation import (
 )
 from ..utils._validation import check_random_state as _check_seed
 
-__all__ = ["PGD", "FGSM", "pgd_attack", "trades_attack", "torch_generator"]
+__all__ = [
+    "PGD",
+    "FGSM",
+    "attack_from_net",
+    "pgd_attack",
+    "trades_attack",
+    "torch_generator",
+]
 
 NORMS = ("linf", "l2")
 
@@ -658,3 +665,73 @@ def encode_labels(net, y, n_samples, name="y"):
             f"expected labels among {classes.tolist()}."
         )
     return idx.astype(np.int64)
+
+
+def attack_from_net(net, *, n_steps=None, random_state=None):
+    """The :class:`PGD` a net was trained with, read from its ``attack_*`` settings.
+
+    The one home of the translation from a :class:`RobustNeuralNetClassifier`'s
+    ``attack_eps``, ``attack_step_size``, ``attack_n_steps``, ``attack_norm``,
+    ``attack_clip_min`` and ``attack_clip_max`` into an attack object: query
+    strategies, metrics and the experiment runner all build their attacks here.
+
+    Parameters
+    ----------
+    net : RobustNeuralNetClassifier, skorch NeuralNet or Pipeline
+        The net whose settings are read; for a
+        :class:`~sklearn.pipeline.Pipeline`, its final step (see
+        :func:`final_net`). It does not need to be fitted. A skorch net
+        without ``attack_*`` settings gives :class:`PGD`'s defaults.
+    n_steps : int or None, default=None
+        Number of PGD steps; ``None`` keeps the net's ``attack_n_steps``. Pass
+        more steps for an evaluation attack stronger than the training one
+        (e.g. 20). The step size stays the net's ``attack_step_size``
+        (``None``: ``eps / 4``, or ``eps`` for one step).
+    random_state : int, RandomState instance or None, default=None
+        Stored on the attack as given; seeds its random start.
+
+    Returns
+    -------
+    attack : PGD
+        A new, unfitted attack with the net's eps, step size, norm and clip
+        range and a random start, as in the net's training step.
+
+    See Also
+    --------
+    PGD : The attack returned.
+    final_net : The skorch net at the end of a pipeline.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skfral.nn import MLP, RobustNeuralNetClassifier, attack_from_net
+    >>> net = RobustNeuralNetClassifier(MLP, module__n_features=3, attack_eps=0.2)
+    >>> attack = attack_from_net(make_pipeline(StandardScaler(), net), n_steps=20)
+    >>> attack.eps, attack.n_steps, attack.norm
+    (0.2, 20, 'linf')
+    """
+    from ._introspect import final_net
+
+    last = final_net(net)
+    if not isinstance(last, NeuralNet) and not hasattr(last, "attack_eps"):
+        raise TypeError(
+            f"net={type(last).__name__} is not supported: expected a skfral "
+            "RobustNeuralNetClassifier (a skorch net) or a Pipeline ending in one."
+        )
+    defaults = PGD()
+    if n_steps is None:
+        n_steps = getattr(last, "attack_n_steps", defaults.n_steps)
+    else:
+        n_steps = check_int(n_steps, "n_steps", min_value=1)
+    return PGD(
+        eps=getattr(last, "attack_eps", defaults.eps),
+        step_size=getattr(last, "attack_step_size", defaults.step_size),
+        n_steps=n_steps,
+        norm=getattr(last, "attack_norm", defaults.norm),
+        random_start=getattr(last, "attack_random_start", defaults.random_start),
+        clip_min=getattr(last, "attack_clip_min", defaults.clip_min),
+        clip_max=getattr(last, "attack_clip_max", defaults.clip_max),
+        batch_size=defaults.batch_size,
+        random_state=random_state,
+    )

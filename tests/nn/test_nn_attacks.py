@@ -8,7 +8,14 @@ from sklearn.metrics import log_loss
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skfral.nn import FGSM, MLP, PGD, RobustNeuralNetClassifier, pgd_attack
+from skfral.nn import (
+    FGSM,
+    MLP,
+    PGD,
+    RobustNeuralNetClassifier,
+    attack_from_net,
+    pgd_attack,
+)
 
 from .nn_helpers import make_unit_box, standard_net
 
@@ -397,3 +404,68 @@ def test_misfit_X_on_an_initialised_net_gets_the_nets_message(tabular):
         ValueError, match=r"X with samples of shape \(6,\) does not fit"
     ):
         PGD(n_steps=1).perturb(net, X, np.zeros(len(X), dtype=int))
+
+
+# ----------------------------------------------------------- attack_from_net
+def test_attack_from_net_reads_every_attack_setting():
+    lo, hi = np.zeros(3), np.ones(3)
+    net = RobustNeuralNetClassifier(
+        MLP,
+        module__n_features=3,
+        attack_eps=0.2,
+        attack_step_size=0.03,
+        attack_n_steps=7,
+        attack_norm="l2",
+        attack_clip_min=lo,
+        attack_clip_max=hi,
+    )
+    attack = attack_from_net(make_pipeline(StandardScaler(), net), random_state=3)
+    assert isinstance(attack, PGD)
+    params = attack.get_params()
+    assert (params["eps"], params["step_size"], params["n_steps"]) == (0.2, 0.03, 7)
+    assert params["norm"] == "l2" and params["random_start"] is True
+    assert params["clip_min"] is lo and params["clip_max"] is hi
+    assert params["random_state"] == 3
+    # n_steps overrides the training steps and nothing else
+    stronger = attack_from_net(net, n_steps=20)
+    assert stronger.n_steps == 20 and stronger.step_size == 0.03
+    assert stronger.random_state is None
+    assert net.attack_n_steps == 7  # the net is left alone
+
+
+def test_attack_from_net_matches_the_training_attack(tabular):
+    # A net with no own step size: the attack takes eps / 4, as training does.
+    X, y = tabular
+    net = standard_net(X.shape[1], max_epochs=1, attack_eps=0.12, attack_n_steps=3).fit(
+        X, y
+    )
+    attack = attack_from_net(net, random_state=0)
+    expected = PGD(eps=0.12, step_size=0.03, n_steps=3, random_state=0)
+    assert_array_equal(attack.perturb(net, X, y), expected.perturb(net, X, y))
+
+
+def test_attack_from_net_plain_skorch_net_gets_pgd_defaults():
+    from skorch import NeuralNetClassifier
+
+    attack = attack_from_net(NeuralNetClassifier(MLP, module__n_features=3))
+    assert attack.get_params() == PGD().get_params()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_steps": 0}, ValueError, "n_steps=0"),
+        ({"n_steps": 2.5}, TypeError, "n_steps=2.5"),
+    ],
+)
+def test_attack_from_net_bad_n_steps(kwargs, error, match):
+    net = RobustNeuralNetClassifier(MLP, module__n_features=3)
+    with pytest.raises(error, match=match):
+        attack_from_net(net, **kwargs)
+
+
+def test_attack_from_net_refuses_a_non_net():
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(TypeError, match="net=LogisticRegression is not supported"):
+        attack_from_net(make_pipeline(StandardScaler(), LogisticRegression()))
