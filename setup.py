@@ -33,6 +33,7 @@ EXTRAS = {
         "dask[distributed]>=2024.1",
         "scikit-activeml>=1.0",
         "pyarrow>=14",
+        "numpydoc>=1.6",
     ],
     "docs": [
         "sphinx>=7",

@@ -67,6 +67,11 @@ class Substitution:
 
     Each inserted block is re-indented to the placeholder's indentation.
 
+    Parameters
+    ----------
+    **params : str
+        The text of each placeholder, by name.
+
     Examples
     --------
     >>> @Substitution(random_state="random_state : int\\n    Seeds it.")
@@ -85,6 +90,7 @@ class Substitution:
         self.params = params
 
     def __call__(self, obj):
+        """Fill the placeholders of ``obj``'s docstring and return ``obj``."""
         doc = obj.__doc__
         if doc is None:  # python -OO
             return obj

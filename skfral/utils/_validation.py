@@ -25,6 +25,15 @@ __all__ = [
 def check_int(value, name, *, min_value=None, max_value=None):
     """Return ``value`` as an int, or raise a message naming ``name``.
 
+    Parameters
+    ----------
+    value : int
+        The value to check.
+    name : str
+        Argument name used in error messages.
+    min_value, max_value : int or None, default=None
+        Inclusive bounds; ``None`` leaves that side open.
+
     Examples
     --------
     >>> check_int(3, "n_steps", min_value=1)
@@ -54,6 +63,17 @@ def check_int(value, name, *, min_value=None, max_value=None):
 
 def check_real(value, name, *, min_value=None, max_value=None, include_min=True):
     """Return ``value`` as a finite float, or raise a message naming ``name``.
+
+    Parameters
+    ----------
+    value : float
+        The value to check.
+    name : str
+        Argument name used in error messages.
+    min_value, max_value : float or None, default=None
+        Bounds; ``None`` leaves that side open.
+    include_min : bool, default=True
+        Whether ``min_value`` itself is allowed.
 
     Examples
     --------
@@ -110,6 +130,15 @@ def check_random_state(random_state, name="random_state"):
 def check_option(value, name, options):
     """Check that ``value`` is one of ``options``; the message lists them.
 
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Argument name used in error messages.
+    options : sequence
+        The allowed values.
+
     Examples
     --------
     >>> check_option("kl", "disagreement", ("kl", "js", "hard"))
@@ -128,7 +157,15 @@ def check_option(value, name, options):
 
 
 def num_samples(X, name="X"):
-    """Number of samples of an array-like, DataFrame, list or torch Dataset."""
+    """Number of samples of an array-like, DataFrame, list or torch Dataset.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame, list or Dataset
+        The data.
+    name : str, default="X"
+        Argument name used in error messages.
+    """
     if hasattr(X, "shape") and len(getattr(X, "shape", ())) > 0:
         return int(X.shape[0])
     try:
@@ -211,8 +248,20 @@ def check_finite_array(X, name="X", *, allow_nd=True, ensure_min_samples=1, dtyp
 def check_sensitive_features(sensitive_features, n_samples, name="sensitive_features"):
     """Validate group labels: 1-d (or several columns), no missing value, right length.
 
-    Returns a 1-d numpy array of group labels; several columns are combined into
-    intersectional labels joined with ``","`` (as fairlearn names them).
+    Parameters
+    ----------
+    sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
+        Group labels; a DataFrame or 2-d array gives intersectional groups.
+    n_samples : int
+        Expected number of samples.
+    name : str, default="sensitive_features"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    groups : ndarray of shape (n_samples,)
+        Group labels; several columns are combined into intersectional labels
+        joined with ``","`` (as fairlearn names them).
     """
     if sensitive_features is None:
         raise ValueError(
@@ -261,6 +310,11 @@ def check_sensitive_features(sensitive_features, n_samples, name="sensitive_feat
 def check_same_length(**arrays):
     """Raise a ValueError naming the arrays whose lengths differ.
 
+    Parameters
+    ----------
+    **arrays : array-like or None
+        The arrays by argument name; ``None`` entries are ignored.
+
     Examples
     --------
     >>> check_same_length(X=[1, 2], y=[0, 1, 1])
@@ -283,6 +337,13 @@ def check_bool(value, name):
 
     The one bool check of the package: every module calls this one.
 
+    Parameters
+    ----------
+    value : bool
+        The value to check.
+    name : str
+        Argument name used in error messages.
+
     Examples
     --------
     >>> check_bool(np.True_, "shuffle")
@@ -302,6 +363,13 @@ def check_bool(value, name):
 def did_you_mean(value, valid):
     """``" (did you mean 'x'?)"`` for the closest of ``valid``, or ``""``.
 
+    Parameters
+    ----------
+    value : object
+        What the user gave.
+    valid : sequence
+        The accepted values.
+
     Examples
     --------
     >>> did_you_mean("entropie", ["entropy", "margin"])
@@ -317,6 +385,17 @@ def did_you_mean(value, valid):
 
 def unknown_option_error(name, value, valid, *, what=None):
     """The ValueError for a name that is not one of ``valid``, with a hint.
+
+    Parameters
+    ----------
+    name : str
+        Argument name.
+    value : object
+        What the user gave.
+    valid : sequence
+        The accepted values.
+    what : str or None, default=None
+        Noun used in the message instead of ``name``.
 
     Examples
     --------
@@ -335,6 +414,13 @@ def take_rows(X, idx):
 
     Always positional: a DataFrame or Series is indexed with ``iloc``, whatever
     its index; a lazily loaded array (anything with ``subset``) stays lazy.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame, Series, list or lazy array
+        The rows to take from.
+    idx : array-like of int
+        Positions.
 
     Examples
     --------
@@ -358,6 +444,13 @@ def take_rows(X, idx):
 
 def largest_remainder(total, weights):
     """Split the integer ``total`` over ``weights`` (exact sum, largest remainders).
+
+    Parameters
+    ----------
+    total : int
+        The integer to split.
+    weights : array-like of float
+        Non-negative weights, not all zero.
 
     Examples
     --------
