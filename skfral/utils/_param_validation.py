@@ -39,9 +39,41 @@ from sklearn.utils import _param_validation as _skl
 HasMethods = _skl.HasMethods
 Hidden = _skl.Hidden
 Interval = _skl.Interval
-Options = _skl.Options
 RealNotInt = _skl.RealNotInt
-StrOptions = _skl.StrOptions
+
+
+class Options(_skl.Options):
+    """scikit-learn's ``Options``, keeping the order the options are given in.
+
+    Parameters
+    ----------
+    type : type
+        The type of the valid values.
+    options : iterable
+        The valid values, listed in this order in messages.
+    deprecated : iterable or None, default=None
+        Options marked as deprecated.
+    """
+
+    def __init__(self, type, options, *, deprecated=None):
+        self.ordered = tuple(options)
+        super().__init__(type, set(self.ordered), deprecated=set(deprecated or ()))
+
+
+class StrOptions(Options):
+    """scikit-learn's ``StrOptions`` in a given order (see :class:`Options`).
+
+    Parameters
+    ----------
+    options : iterable of str
+        The valid strings, listed in this order in messages.
+    deprecated : iterable of str or None, default=None
+        Options marked as deprecated.
+    """
+
+    def __init__(self, options, *, deprecated=None):
+        super().__init__(str, options, deprecated=deprecated)
+
 
 __all__ = [
     "HasMethods",
@@ -116,7 +148,7 @@ def make_constraint(constraint):
     A ``Hidden(c)`` comes back as ``c`` made, with ``hidden=True`` set on a
     copy (the class-level constraint objects are never modified).
     """
-    if isinstance(constraint, Predicate):
+    if isinstance(constraint, _skl._Constraint):  # already made (Predicate too)
         return constraint
     if isinstance(constraint, _skl.Hidden):
         made = copy.copy(make_constraint(constraint.constraint))
@@ -185,13 +217,14 @@ def _describe(constraint, *, values):
             )
         return _bound(constraint.left, constraint.right, constraint.closed, number)
     if isinstance(constraint, _skl.Options):
-        return "one of " + ", ".join(repr(o) for o in _ordered(constraint.options))
+        return "one of " + ", ".join(repr(o) for o in _ordered(constraint))
     if isinstance(constraint, _skl._NoneConstraint):
         return "None"
     if isinstance(constraint, _skl._Booleans):
         return "True or False"
     if isinstance(constraint, _skl._RandomStates):
-        return "None, an int or a RandomState"
+        seed = "an int in [0, 4294967295]" if values else "an int"
+        return f"None, {seed} or a RandomState"
     if isinstance(constraint, _skl.HasMethods):
         names = " and ".join(constraint.methods)
         plural = "s" if len(constraint.methods) > 1 else ""
@@ -209,8 +242,9 @@ def _describe(constraint, *, values):
     return str(constraint)
 
 
-def _ordered(options):
-    return sorted(options, key=str) if isinstance(options, set | frozenset) else options
+def _ordered(constraint):
+    ordered = getattr(constraint, "ordered", None)
+    return ordered if ordered is not None else sorted(constraint.options, key=str)
 
 
 def _join(parts):
@@ -249,7 +283,7 @@ def describe_constraints(constraints, *, values=True):
     ):
         opts = []
         for c in made:
-            opts.extend(_ordered(c.options) if isinstance(c, _skl.Options) else [None])
+            opts.extend(_ordered(c) if isinstance(c, _skl.Options) else [None])
         return "one of " + ", ".join(repr(o) for o in opts)
     return _join(_describe(c, values=values) for c in made)
 
@@ -356,10 +390,10 @@ def invalid_value_for(constraint):
         if constraint.invalid is None:
             raise NotImplementedError
         return constraint.invalid
-    if isinstance(constraint, _skl.Options) and not isinstance(
-        constraint, _skl.StrOptions
-    ):
-        raise NotImplementedError
+    if isinstance(constraint, _skl.Options):
+        if constraint.type is not str:
+            raise NotImplementedError
+        return "not " + " or ".join(sorted(constraint.options))
     if isinstance(constraint, _skl.Interval) and constraint.type is not Integral:
         if constraint.left is None and constraint.right is None:
             return np.nan  # finite reals only
