@@ -6,11 +6,17 @@
 - :func:`summarize`, :func:`paired_differences`, :func:`plot_learning_curves`:
   the summary table (final round and mean over rounds, paired differences
   against a baseline) and learning curves.
+- :func:`confidence_intervals`, :func:`paired_comparisons`,
+  :func:`win_tie_loss`, :func:`complete_rounds`: bootstrap intervals over
+  seeds, paired Wilcoxon tests against every other strategy, the
+  win/tie/loss table, and what an interrupted run can be summarised on.
+- :class:`FRALRecorder`: the same tidy table from a user's own loop.
 - :data:`DATASETS`, :func:`load_dataset`, :func:`default_estimator`: the named
   data sets and the default robust nets.
 - The command line ``skfral run | report | demo`` (also ``python -m skfral``).
 """
 
+from ._recorder import FRALRecorder
 from ._registry import DATASETS, dataset_names, default_estimator, load_dataset
 from ._runner import (
     RESULT_COLUMNS,
@@ -18,6 +24,13 @@ from ._runner import (
     VALIDATION_COLUMNS,
     derive_seed,
     run_fral,
+)
+from ._stats import (
+    complete_rounds,
+    confidence_intervals,
+    paired_comparisons,
+    per_seed,
+    win_tie_loss,
 )
 from ._store import load_results
 from ._summary import (
@@ -31,19 +44,25 @@ from ._summary import (
 
 __all__ = [
     "DATASETS",
+    "FRALRecorder",
     "RESULT_COLUMNS",
     "VALIDATION_COLUMNS",
     "SUMMARY_METRICS",
     "TIMING_COLUMNS",
+    "complete_rounds",
+    "confidence_intervals",
     "dataset_names",
     "default_estimator",
     "derive_seed",
     "load_dataset",
     "load_results",
+    "paired_comparisons",
     "paired_differences",
+    "per_seed",
     "plot_learning_curves",
     "run_fral",
     "summarize",
     "summary_markdown",
+    "win_tie_loss",
     "write_report",
 ]

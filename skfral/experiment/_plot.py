@@ -1,8 +1,11 @@
 """Learning curves: worst-group accuracy against labels spent, one line per strategy."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+
+from ..utils._validation import check_int
 
 __all__ = ["plot_learning_curves"]
 
@@ -25,7 +28,31 @@ def _curve_table(df, metric):
     return out
 
 
-def _draw(ax, df, metric, *, title=None):
+def _n_classes(df, dataset, n_classes):
+    """The number of classes of ``dataset``: argument, ``n_classes`` column, registry."""
+    if isinstance(n_classes, Mapping):
+        n_classes = n_classes.get(dataset)
+    if n_classes is not None:
+        return check_int(n_classes, "n_classes", min_value=2)
+    if "n_classes" in df.columns and df["n_classes"].notna().any():
+        return int(df["n_classes"].max())
+    from ._registry import DATASETS, load_dataset
+
+    if isinstance(dataset, str) and dataset in DATASETS:
+        return _registry_classes(dataset, load_dataset)
+    return None
+
+
+_CLASS_COUNTS = {}
+
+
+def _registry_classes(dataset, load):
+    if dataset not in _CLASS_COUNTS:
+        _CLASS_COUNTS[dataset] = len(np.unique(load(dataset)[1]))
+    return _CLASS_COUNTS[dataset]
+
+
+def _draw(ax, df, metric, *, title=None, n_classes=None):
     if metric not in df.columns:
         raise ValueError(f"metric={metric!r} is not a column of the results table.")
     table = _curve_table(df, metric)
@@ -40,7 +67,19 @@ def _draw(ax, df, metric, *, title=None):
         ax.fill_between(
             x, y - sd, y + sd, color=line.get_color(), alpha=0.15, linewidth=0
         )
-    if (
+    if "balanced" in metric:
+        # A constant (or per-group majority) prediction has recall 1 on one
+        # class and 0 on the others: balanced accuracy 1/k, not the plain
+        # majority-class level.
+        if n_classes is not None:
+            ax.axhline(
+                1.0 / n_classes,
+                color="0.4",
+                linestyle=":",
+                linewidth=1,
+                label=f"trivial balanced level (1/{n_classes})",
+            )
+    elif (
         "majority_class_level" in df.columns
         and df["majority_class_level"].notna().any()
     ):
@@ -59,11 +98,18 @@ def _draw(ax, df, metric, *, title=None):
     return ax
 
 
-def plot_learning_curves(df, path_or_ax, *, dataset=None, metrics=CURVE_METRICS):
+def plot_learning_curves(
+    df, path_or_ax, *, dataset=None, metrics=CURVE_METRICS, n_classes=None
+):
     """Worst-group accuracy against labels used: mean over seeds with a +-std band.
 
-    One line per strategy, the majority-class level (the trivial rule's
-    worst-group accuracy) as a dashed reference line.
+    One line per strategy, and the trivial rule's level as a reference line:
+    on plain accuracy panels the majority-class level (the worst-group
+    accuracy of predicting each group's majority class, dashed); on balanced
+    accuracy panels the balanced trivial level ``1/k`` for ``k`` classes
+    (dotted), since a constant prediction has balanced accuracy ``1/k``
+    whatever the class frequencies (0.5 on Adult, where the plain majority
+    level is 0.69).
 
     Parameters
     ----------
@@ -79,6 +125,12 @@ def plot_learning_curves(df, path_or_ax, *, dataset=None, metrics=CURVE_METRICS)
     metrics : sequence of str, default=CURVE_METRICS
         Columns to plot, one panel each (default: worst-group standard and
         robust accuracy).
+    n_classes : int, dict or None, default=None
+        The number of classes ``k`` for the balanced trivial level ``1/k``
+        (an int, or a dict per data set). ``None``: the table's
+        ``n_classes`` column when it has one, else the class count of a
+        bundled data set (:data:`~skfral.experiment.DATASETS`, loaded once);
+        for other data sets no balanced reference line is drawn.
 
     Returns
     -------
@@ -111,6 +163,7 @@ def plot_learning_curves(df, path_or_ax, *, dataset=None, metrics=CURVE_METRICS)
     if len(df) == 0:
         raise ValueError("the results table is empty: nothing to plot.")
     datasets = list(dict.fromkeys(df["dataset"]))
+    balanced = any("balanced" in m for m in metrics)
 
     if isinstance(path_or_ax, str | Path):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -123,10 +176,17 @@ def plot_learning_curves(df, path_or_ax, *, dataset=None, metrics=CURVE_METRICS)
         axes = np.atleast_2d(fig.subplots(len(datasets), len(metrics), squeeze=False))
         for i, name in enumerate(datasets):
             part = df[df["dataset"] == name]
+            k = _n_classes(part, name, n_classes) if balanced else None
             for j, metric in enumerate(metrics):
                 title = _TITLES.get(metric, metric)
-                _draw(axes[i, j], part, metric, title=f"{name}: {title}")
-        handles, labels = axes[0, 0].get_legend_handles_labels()
+                _draw(axes[i, j], part, metric, title=f"{name}: {title}", n_classes=k)
+        handles, labels = {}, []
+        for ax in axes.ravel():  # every reference line, once
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                if label not in handles:
+                    handles[label] = handle
+                    labels.append(label)
+        handles = [handles[label] for label in labels]
         fig.legend(
             handles,
             labels,
@@ -153,7 +213,8 @@ def plot_learning_curves(df, path_or_ax, *, dataset=None, metrics=CURVE_METRICS)
             "one "
             "on these Axes, or a file name."
         )
+    k = _n_classes(df, datasets[0], n_classes) if balanced else None
     for ax, metric in zip(axes, metrics):
-        _draw(ax, df, metric)
+        _draw(ax, df, metric, n_classes=k)
     axes[-1].legend(fontsize=8, loc="best")
     return axes
