@@ -1,11 +1,12 @@
-"""Bar chart of per-group accuracy, clean beside adversarial."""
+"""Plots: per-group accuracy bars (clean beside adversarial), robustness curves."""
 
 import numpy as np
 import pandas as pd
 
-from ._report import RobustMetricFrame
+from ._curve import CURVE_COLUMNS
+from ._report import FairnessReport, RobustMetricFrame
 
-__all__ = ["plot_group_accuracy"]
+__all__ = ["plot_group_accuracy", "plot_robustness_curve"]
 
 
 def _as_table(report_or_frame, metric):
@@ -13,7 +14,9 @@ def _as_table(report_or_frame, metric):
     obj = report_or_frame
     if isinstance(obj, RobustMetricFrame):
         return obj.by_group(metric), None
-    if isinstance(obj, pd.Series):
+    if isinstance(obj, FairnessReport) and obj.attrs.get("by_group"):
+        obj = obj.by_group
+    elif isinstance(obj, pd.Series):
         by_group = obj.attrs.get("by_group")
         if not by_group:
             raise ValueError(
@@ -125,4 +128,89 @@ def plot_group_accuracy(report_or_frame, ax=None, *, metric=None):
     ax.set_ylabel(metric or "accuracy")
     ax.set_title("Accuracy per group")
     ax.legend(loc="lower right")
+    return ax
+
+
+def plot_robustness_curve(curve, ax=None, *, metric="accuracy"):
+    """One line per group: accuracy against the attack radius, worst group marked.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        The table of :func:`robustness_curve` (columns ``eps``, ``group``,
+        ``accuracy``, ``balanced_accuracy``, ``is_worst``, ...). Each group's
+        line joins its points in increasing ``eps``.
+    ax : matplotlib Axes or None, default=None
+        Where to draw; ``None`` creates a figure with
+        ``matplotlib.pyplot.subplots()``.
+    metric : {"accuracy", "balanced_accuracy"}, default="accuracy"
+        The column drawn. The worst-group marks follow ``is_worst`` (the
+        lowest plain accuracy at each radius).
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        With one line per group and black rings on the worst group's point at
+        each radius (legend entry "worst group").
+
+    See Also
+    --------
+    robustness_curve : Computes the table.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from matplotlib.figure import Figure
+    >>> from skfral.metrics import plot_robustness_curve
+    >>> curve = pd.DataFrame({
+    ...     "eps": [0, 0, 0.1, 0.1], "group": ["a", "b", "a", "b"],
+    ...     "accuracy": [0.9, 0.8, 0.7, 0.4],
+    ...     "balanced_accuracy": [0.9, 0.8, 0.7, 0.4], "count": [5, 5, 5, 5],
+    ...     "is_worst": [False, True, False, True], "worst_group": ["b"] * 4})
+    >>> ax = plot_robustness_curve(curve, ax=Figure().subplots())
+    >>> len(ax.get_lines())  # two groups and the worst-group marks
+    3
+    """
+    if not isinstance(curve, pd.DataFrame):
+        raise TypeError(
+            f"curve of type {type(curve).__name__} is not supported: expected the "
+            "DataFrame returned by robustness_curve."
+        )
+    if metric not in ("accuracy", "balanced_accuracy"):
+        raise ValueError(
+            f"metric={metric!r} is not valid: expected 'accuracy' or "
+            "'balanced_accuracy'."
+        )
+    missing = [c for c in ("eps", "group", metric, "is_worst") if c not in curve]
+    if missing:
+        raise ValueError(
+            f"curve has columns {list(curve.columns)}, missing {missing}: expected "
+            f"the table of robustness_curve ({', '.join(CURVE_COLUMNS)})."
+        )
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots()
+    for group, rows in curve.groupby("group", sort=False):
+        rows = rows.sort_values("eps", kind="stable")
+        ax.plot(rows["eps"], rows[metric], marker="o", label=str(group))
+    worst = curve[curve["is_worst"].astype(bool)].sort_values("eps", kind="stable")
+    ax.plot(
+        worst["eps"],
+        worst[metric],
+        linestyle="none",
+        marker="o",
+        markersize=12,
+        markerfacecolor="none",
+        markeredgecolor="black",
+        markeredgewidth=1.5,
+        label="worst group",
+    )
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("attack radius eps")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_title(f"Robustness per group ({curve.attrs.get('group_name') or 'group'})")
+    ax.legend(loc="lower left")
     return ax

@@ -1,9 +1,9 @@
 """Minimax fairness on clean and adversarial inputs, built on fairlearn's MetricFrame.
 
 Every number here comes from :class:`fairlearn.metrics.MetricFrame` (per-group
-values, ``group_min``, ``difference``); this module only chooses the metrics,
-makes the adversarial inputs (one attack call per function call) and names the
-results.
+values, ``group_min``, ``difference``, and its bootstrap for confidence
+intervals); this module only chooses the metrics, makes the adversarial inputs
+(batch by batch, one pass over ``X``) and names the results.
 
 Groups
 ------
@@ -21,247 +21,73 @@ A pandas categorical declares its groups: a category without any sample (an
 unused level, e.g. left over after slicing a split) raises a ValueError instead
 of silently vanishing from the worst-group minimum; drop it explicitly with
 ``sensitive_features.cat.remove_unused_categories()`` when that is intended.
+
+Memory
+------
+Inputs are read, transformed, attacked and predicted ``batch_size`` rows at a
+time; only labels and predictions are kept for every sample, so a lazy image
+array is never loaded whole and no adversarial copy of ``X`` is held.
 """
 
-import warnings
 from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, count
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, recall_score
+from sklearn.metrics import accuracy_score
 
 from ..nn import split_estimator
+from ..utils._docstring import Substitution
 from ..utils._validation import (
+    check_int,
     check_option,
+    check_random_state,
     check_same_length,
-    check_sensitive_features,
-    num_samples,
 )
+from ._checks import (
+    check_attack,
+    check_batch_size,
+    check_groups,
+    check_labels,
+    check_metrics,
+)
+from ._docs import metric_docs
+from ._groups import (
+    balanced_accuracy,
+    class_recall,
+    group_counts,
+    group_table,
+    majority_class_levels,
+    observed,
+)
+from ._names import (
+    COUNT_KEYS,
+    GROUP_CRITERIA,
+    GROUP_NAME_KEYS,
+    METRIC_NAMES,
+    STANDARD_ONLY_CRITERIA,
+)
+from ._stream import predict_clean_and_adv
 
 __all__ = [
-    "GROUP_CRITERIA",
+    "FairnessReport",
     "RobustMetricFrame",
     "fairness_report",
-    "group_scores",
-    "majority_class_levels",
     "robust_metric_frame",
     "worst_group",
 ]
 
-GROUP_CRITERIA = (
-    "standard",
-    "robust",
-    "mean",
-    "balanced_standard",
-    "balanced_robust",
-    "balanced_mean",
-)
-_STANDARD_ONLY = ("standard", "balanced_standard")
-GROUP_COLUMNS = [
+_BY_GROUP_COLUMNS = (
     "standard",
     "robust",
     "standard_balanced",
     "robust_balanced",
+    "standard_worst_class_recall",
+    "robust_worst_class_recall",
+    "majority_class_level",
     "count",
-    "score",
-]
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def balanced_accuracy(y_true, y_pred):
-    """:func:`sklearn.metrics.balanced_accuracy_score`, quiet on one-class groups.
-
-    Inside a group holding a single class, balanced accuracy is that class's
-    recall; scikit-learn then warns that ``y_pred`` has classes not in ``y_true``
-    (or that a single label was found), which is expected here.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="y_pred contains classes not in y_true"
-        )
-        warnings.filterwarnings("ignore", message="A single label was found")
-        return balanced_accuracy_score(y_true, y_pred)
-
-
-def class_recall(y_true, y_pred, *, label):
-    """Recall of class ``label`` (NaN when no sample of the group has that class)."""
-    y_true = np.asarray(y_true)
-    if not np.any(y_true == label):
-        return np.nan
-    return float(recall_score(y_true, y_pred, labels=[label], average=None)[0])
-
-
-def majority_share(y_true, y_pred=None):
-    """Accuracy of always predicting the most frequent class of ``y_true``."""
-    _, counts = np.unique(np.asarray(y_true), return_counts=True)
-    return float(counts.max() / counts.sum())
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _check_attack(attack, *, required=True):
-    if attack is None and not required:
-        return None
-    if not callable(getattr(attack, "perturb", None)):
-        raise TypeError(
-            f"attack={attack!r} has no perturb(net, X, y) method: expected an attack "
-            "object such as skfral.nn.PGD(eps=0.1, n_steps=20)."
-        )
-    return attack
-
-
-def _check_labels(y, n_samples=None, name="y"):
-    if y is None:
-        raise ValueError(f"{name} is required: pass the true label of every sample.")
-    if isinstance(y, pd.DataFrame):
-        if y.shape[1] != 1:
-            raise ValueError(f"{name} has {y.shape[1]} columns: expected 1-d labels.")
-        y = y.iloc[:, 0]
-    y = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(
-            f"{name} has shape {y.shape}: expected 1-d labels (n_samples,)."
-        )
-    if n_samples is not None and len(y) != n_samples:
-        raise ValueError(
-            f"{name} has {len(y)} entries but there are {n_samples} samples: "
-            "expected one label per sample."
-        )
-    if len(y) == 0:
-        raise ValueError(f"{name} is empty: expected at least one sample.")
-    if pd.isna(y).any():
-        raise ValueError(
-            f"{name} contains missing values (NaN/None): every sample needs a label."
-        )
-    return y
-
-
-def _unused_categories(column):
-    if not isinstance(column.dtype, pd.CategoricalDtype):
-        return []
-    present = set(column.dropna().unique())
-    return [c for c in column.cat.categories if c not in present]
-
-
-def _check_groups(sensitive_features, n_samples, name="sensitive_features"):
-    """Validate ``sensitive_features``; return what MetricFrame gets.
-
-    Refuses None, missing values, a wrong length and unused categorical levels.
-    Non-string pandas names are turned into strings (fairlearn requires them).
-    """
-    check_sensitive_features(sensitive_features, n_samples, name)
-    sf = sensitive_features
-    if isinstance(sf, pd.Series):
-        unused = _unused_categories(sf)
-        if sf.name is not None and not isinstance(sf.name, str):
-            sf = sf.rename(str(sf.name))
-    elif isinstance(sf, pd.DataFrame):
-        unused = [u for col in sf.columns for u in _unused_categories(sf[col])]
-        if not all(isinstance(c, str) for c in sf.columns):
-            sf = sf.rename(columns=str)
-    elif isinstance(sf, pd.Categorical):
-        unused = _unused_categories(pd.Series(sf))
-        sf = np.asarray(sf, dtype=object)
-    else:
-        sf = np.asarray(sf, dtype=object)
-        unused = []
-        if sf.ndim == 2 and sf.shape[1] == 1:
-            sf = sf[:, 0]
-    if unused:
-        shown = ", ".join(repr(u) for u in unused[:5])
-        raise ValueError(
-            f"{name} has categorical level(s) {shown} with no sample: every declared "
-            "group must be present, or the worst-group minimum would silently skip it. "
-            f"Drop unused levels explicitly with {name}.cat.remove_unused_categories()."
-        )
-    if isinstance(sf, np.ndarray) and len(sf) == 1:
-        # fairlearn squeezes arrays: one sample would lose its axis ("too many
-        # dimensions"); pandas keeps it, with fairlearn's own column names.
-        if sf.ndim == 1:
-            sf = pd.Series(sf, name="sensitive_feature_0", dtype=object)
-        else:
-            columns = [f"sensitive_feature_{i}" for i in range(sf.shape[1])]
-            sf = pd.DataFrame(sf, columns=columns, dtype=object)
-    return sf
-
-
-def _flat_labels(index):
-    """Intersectional groups ``(a, b)`` become ``"a,b"``; one column is left as is."""
-    if isinstance(index, pd.MultiIndex):
-        flat = pd.Index([",".join(str(v) for v in key) for key in index], dtype=object)
-        flat.name = ",".join(str(n) for n in index.names)
-        return flat
-    return index
-
-
-def _observed(table, observed):
-    """fairlearn's ``by_group`` with flat labels, empty intersections dropped."""
-    table = table.copy()
-    table.index = _flat_labels(table.index)
-    return table.loc[table.index.isin(observed)]
-
-
-def _check_metrics(metrics):
-    if metrics is None:
-        return {"accuracy": accuracy_score}
-    if isinstance(metrics, dict):
-        if not metrics:
-            raise ValueError("metrics={} is empty: expected at least one metric.")
-        for key, func in metrics.items():
-            if not isinstance(key, str) or not callable(func):
-                raise TypeError(
-                    f"metrics has entry {key!r}: {func!r}: expected a dict of "
-                    "name (str) -> callable(y_true, y_pred)."
-                )
-        return dict(metrics)
-    if callable(metrics):
-        return metrics
-    raise TypeError(
-        f"metrics={metrics!r} is not valid: expected None (accuracy), a callable "
-        "metric(y_true, y_pred) or a dict of name -> callable."
-    )
-
-
-def _predict_clean_and_adv(estimator, X, y, attack):
-    """Clean and adversarial predictions: ONE attack call, in the net's input space."""
-    transform, net = split_estimator(estimator)
-    Xt = transform(X)
-    y_clean = np.asarray(net.predict(Xt))
-    if attack is None:
-        return y_clean, None
-    X_adv = attack.perturb(net, Xt, y)
-    if num_samples(X_adv, "X_adv") != len(y):
-        raise ValueError(
-            f"attack.perturb returned {num_samples(X_adv, 'X_adv')} samples for "
-            f"{len(y)} inputs: expected one adversarial example per sample."
-        )
-    return y_clean, np.asarray(net.predict(X_adv))
-
-
-def _label_frame(y, sf):
-    """Per-group count and majority-class level (a fairlearn MetricFrame over ``y``)."""
-    return MetricFrame(
-        metrics={"count": count, "majority_class_level": majority_share},
-        y_true=y,
-        y_pred=y,
-        sensitive_features=sf,
-    )
-
-
-def _observed_groups(label_frame):
-    counts = label_frame.by_group["count"]
-    counts = counts[counts.notna() & (counts > 0)]
-    return _flat_labels(counts.index)
-
-
-# --------------------------------------------------------------------------- public API
+)
 
 
 @dataclass(eq=False)
@@ -282,6 +108,11 @@ class RobustMetricFrame:
     group_counts : pandas.Series
         Number of samples of each group that has samples (flat labels, see the
         module notes); empty intersections of several columns are not listed.
+
+    See Also
+    --------
+    robust_metric_frame : Builds it.
+    fairness_report : The summary numbers FRAL reports.
     """
 
     clean: MetricFrame
@@ -321,35 +152,36 @@ class RobustMetricFrame:
                 f"{clean.name!r}."
             )
         table = pd.DataFrame({"clean": clean, "adversarial": adv})
-        return _observed(table, self.group_counts.index)
+        return observed(table, self.group_counts.index)
 
 
-def robust_metric_frame(estimator, X, y, *, sensitive_features, attack, metrics=None):
+@Substitution(**metric_docs)
+def robust_metric_frame(
+    estimator, X, y, *, sensitive_features, attack, metrics=None, batch_size=None
+):
     """fairlearn ``MetricFrame`` s of ``estimator`` on clean and on attacked inputs.
 
-    The adversarial inputs are made once, with the true labels ``y``, in the
-    input space of the net: for a ``Pipeline`` the attack perturbs
-    ``transform(X)`` (the output of every step before the net), and both
-    predictions are the net's on ``transform(X)`` and on its perturbation.
+    The adversarial inputs are made with the true labels ``y``, in the input
+    space of the net: for a ``Pipeline`` the attack perturbs ``transform(X)``
+    (the output of every step before the net), and both predictions are the
+    net's on ``transform(X)`` and on its perturbation. Rows are processed
+    ``batch_size`` at a time (one ``attack.perturb`` call per batch).
 
     Parameters
     ----------
-    estimator : fitted RobustNeuralNetClassifier or Pipeline ending in one
-        The model under evaluation (any skorch net works).
-    X : array-like or pandas.DataFrame of shape (n_samples, ...)
-        Inputs, as the estimator takes them (raw columns for a pipeline).
-    y : array-like of shape (n_samples,)
-        True labels (any label type the net was fitted on).
-    sensitive_features : array-like, pandas.Series or pandas.DataFrame
-        Group of every sample; several columns give intersectional groups
-        (passed to fairlearn as given, so its multi-index names them).
+    {estimator}
+    {X}
+    {y}
+    {sensitive_features}
     attack : object with ``perturb(net, X, y) -> X_adv``
-        E.g. :class:`skfral.nn.PGD`. Required: ``None`` raises a TypeError (for
-        clean-only numbers use fairlearn's ``MetricFrame`` directly, or
-        :func:`worst_group` with a standard criterion).
+        E.g. :class:`skfral.nn.PGD` or :class:`skfral.nn.APGD`. Required:
+        ``None`` raises a TypeError (for clean-only numbers use
+        :func:`fairness_report` with ``attack=None``, or :func:`worst_group`
+        with a standard criterion).
     metrics : callable, dict of str -> callable or None, default=None
         Passed to fairlearn: ``metric(y_true, y_pred)``. ``None`` means
-        ``{"accuracy": accuracy_score}``.
+        ``{{"accuracy": accuracy_score}}``.
+    {batch_size}
 
     Returns
     -------
@@ -366,6 +198,11 @@ def robust_metric_frame(estimator, X, y, *, sensitive_features, attack, metrics=
     ValueError
         For missing, mis-sized or unused-categorical ``sensitive_features`` and
         mis-sized ``y``.
+
+    See Also
+    --------
+    fairness_report : The summary numbers, from the same frames.
+    fairlearn.metrics.MetricFrame : The frames returned.
 
     Examples
     --------
@@ -387,16 +224,16 @@ def robust_metric_frame(estimator, X, y, *, sensitive_features, attack, metrics=
     >>> bool((frames.adversarial.group_min() <= 1).all())
     True
     """
-    attack = _check_attack(attack)
-    metrics = _check_metrics(metrics)
+    attack = check_attack(attack)
+    metrics = check_metrics(metrics)
     split_estimator(estimator)  # fitted, and a skorch net or a Pipeline ending in one
     n_samples = check_same_length(X=X, y=y, sensitive_features=sensitive_features)
-    y = _check_labels(y, n_samples)
-    sf = _check_groups(sensitive_features, n_samples)
-    y_clean, y_adv = _predict_clean_and_adv(estimator, X, y, attack)
-    counts = _label_frame(y, sf).by_group["count"]
-    counts.index = _flat_labels(counts.index)
-    counts = counts[counts.notna() & (counts > 0)].astype(int).rename("count")
+    y = check_labels(y, n_samples)
+    sf = check_groups(sensitive_features, n_samples)
+    batch_size = check_batch_size(batch_size, [attack])
+    y_clean, (y_adv,) = predict_clean_and_adv(
+        estimator, X, y, [attack], n_samples=n_samples, batch_size=batch_size
+    )
     return RobustMetricFrame(
         clean=MetricFrame(
             metrics=metrics, y_true=y, y_pred=y_clean, sensitive_features=sf
@@ -406,194 +243,46 @@ def robust_metric_frame(estimator, X, y, *, sensitive_features, attack, metrics=
         ),
         y_pred_clean=y_clean,
         y_pred_adv=y_adv,
-        group_counts=counts,
+        group_counts=group_counts(y, sf),
     )
 
 
-def majority_class_levels(y, sensitive_features):
-    """Accuracy of the trivial rule "predict each group's majority class", per group.
-
-    A reference line: worst-group accuracy near ``levels.min()`` says nothing
-    good about a model, since predicting each group's majority class reaches it.
-
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,)
-        True labels.
-    sensitive_features : array-like, pandas.Series or pandas.DataFrame
-        Groups (several columns: intersections named ``"a,b"``).
-
-    Returns
-    -------
-    levels : pandas.Series
-        Share of each group's most frequent class, indexed by group; the
-        majority-class level of the report is ``levels.min()``.
-
-    Examples
-    --------
-    >>> from skfral.metrics import majority_class_levels
-    >>> majority_class_levels([0, 0, 1, 1, 1, 0], ["a", "a", "a", "b", "b", "b"])
-    sensitive_feature_0
-    a    0.666667
-    b    0.666667
-    Name: majority_class_level, dtype: float64
-    """
-    n_samples = check_same_length(y=y, sensitive_features=sensitive_features)
-    y = _check_labels(y, n_samples)
-    sf = _check_groups(sensitive_features, n_samples)
-    frame = _label_frame(y, sf)
-    levels = _observed(frame.by_group, _observed_groups(frame))["majority_class_level"]
-    return levels.astype(float)
-
-
-def _score_column(table, criterion):
-    if criterion == "mean":
-        return (table["standard"] + table["robust"]) / 2
-    if criterion == "balanced_mean":
-        return (table["standard_balanced"] + table["robust_balanced"]) / 2
-    return table[
-        {
-            "standard": "standard",
-            "robust": "robust",
-            "balanced_standard": "standard_balanced",
-            "balanced_robust": "robust_balanced",
-        }[criterion]
-    ]
-
-
-def group_scores(
-    y_true, y_pred_clean, y_pred_adv, sensitive_features, criterion="mean"
-):
-    """Per-group accuracies from given predictions, worst group first.
-
-    The lower-level half of :func:`worst_group`, for callers that already have
-    the predictions (a query strategy need not predict twice).
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred_clean : array-like of shape (n_samples,)
-        Predictions on clean inputs.
-    y_pred_adv : array-like of shape (n_samples,) or None
-        Predictions on adversarial inputs; ``None`` is allowed when
-        ``criterion`` is ``"standard"`` or ``"balanced_standard"`` (the robust
-        columns are then NaN).
-    sensitive_features : array-like, pandas.Series or pandas.DataFrame
-        Groups (several columns: intersections named ``"a,b"``).
-    criterion : {"standard", "robust", "mean", "balanced_standard", \
-"balanced_robust", "balanced_mean"}, default="mean"
-        What ``score`` is: an accuracy, or ``"mean"`` = (standard + robust) / 2;
-        the ``balanced_*`` versions use balanced accuracy.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        Indexed by group, columns ``standard``, ``robust``,
-        ``standard_balanced``, ``robust_balanced`` (accuracies from fairlearn
-        ``MetricFrame``), ``count`` and ``score``; sorted by ``score``
-        ascending, ties in group-label order.
-
-    Examples
-    --------
-    >>> from skfral.metrics import group_scores
-    >>> y = [0, 1, 1, 0, 1, 1]
-    >>> clean = [0, 1, 0, 0, 1, 1]
-    >>> adv = [1, 1, 0, 0, 0, 1]
-    >>> table = group_scores(y, clean, adv, ["a", "a", "a", "b", "b", "b"])
-    >>> print(table[["standard", "robust", "count", "score"]].round(3).to_string())
-                         standard  robust  count  score
-    sensitive_feature_0
-    a                       0.667   0.333      3  0.500
-    b                       1.000   0.667      3  0.833
-    >>> table["standard_balanced"].tolist(), table["robust_balanced"].tolist()
-    ([0.75, 1.0], [0.25, 0.75])
-    """
-    check_option(criterion, "criterion", GROUP_CRITERIA)
-    n_samples = check_same_length(
-        y_true=y_true,
-        y_pred_clean=y_pred_clean,
-        y_pred_adv=y_pred_adv,
-        sensitive_features=sensitive_features,
-    )
-    if y_pred_adv is None and criterion not in _STANDARD_ONLY:
-        raise ValueError(
-            f"y_pred_adv=None but criterion={criterion!r} needs robust accuracy: pass "
-            "the predictions on adversarial inputs, or use criterion='standard' or "
-            "'balanced_standard'."
-        )
-    y_true = _check_labels(y_true, n_samples, "y_true")
-    y_clean = _check_labels(y_pred_clean, n_samples, "y_pred_clean")
-    y_adv = (
-        None
-        if y_pred_adv is None
-        else _check_labels(y_pred_adv, n_samples, "y_pred_adv")
-    )
-    sf = _check_groups(sensitive_features, n_samples)
-    return _group_table(y_true, y_clean, y_adv, sf, criterion)
-
-
-def _group_table(y_true, y_clean, y_adv, sf, criterion):
-    metrics = {
-        "accuracy": accuracy_score,
-        "balanced_accuracy": balanced_accuracy,
-        "count": count,
-    }
-    clean = MetricFrame(
-        metrics=metrics, y_true=y_true, y_pred=y_clean, sensitive_features=sf
-    )
-    by_group = clean.by_group
-    table = pd.DataFrame(
-        {
-            "standard": by_group["accuracy"],
-            "robust": np.nan,
-            "standard_balanced": by_group["balanced_accuracy"],
-            "robust_balanced": np.nan,
-            "count": by_group["count"],
-        },
-        index=by_group.index,
-    )
-    if y_adv is not None:
-        adv = MetricFrame(
-            metrics=metrics, y_true=y_true, y_pred=y_adv, sensitive_features=sf
-        ).by_group
-        table["robust"] = adv["accuracy"]
-        table["robust_balanced"] = adv["balanced_accuracy"]
-    table = table[table["count"].notna() & (table["count"] > 0)]
-    table.index = _flat_labels(table.index)
-    table = table.astype({c: float for c in GROUP_COLUMNS[:4]})
-    table["count"] = table["count"].astype(int)
-    table["score"] = _score_column(table, criterion).astype(float)
-    return table.sort_values("score", kind="stable")[GROUP_COLUMNS]
-
-
+@Substitution(**metric_docs)
 def worst_group(
-    estimator, X_val, y_val, *, sensitive_features, attack, criterion="mean"
+    estimator,
+    X_val,
+    y_val,
+    *,
+    sensitive_features,
+    attack,
+    criterion="mean",
+    batch_size=None,
 ):
     """Groups ordered from worst to best by validation accuracy.
 
     Predictions are the net's on ``transform(X_val)`` and, with an attack, on
-    its perturbation (one attack call, true labels); for a ``Pipeline`` the
+    its perturbation (true labels, batch by batch); for a ``Pipeline`` the
     attack works in the last step's input space, after every transform.
 
     Parameters
     ----------
-    estimator : fitted RobustNeuralNetClassifier or Pipeline ending in one
-        The model (any skorch net works).
-    X_val : array-like or pandas.DataFrame of shape (n_samples, ...)
-        Validation inputs, as the estimator takes them.
+    {estimator}
+    X_val : array-like, pandas.DataFrame or lazy array of shape (n_samples, ...)
+        Validation inputs, as the estimator takes them (a lazy array is read
+        one batch at a time).
     y_val : array-like of shape (n_samples,)
         Validation labels.
-    sensitive_features : array-like, pandas.Series or pandas.DataFrame
-        Validation groups (several columns: intersections named ``"a,b"``).
+    {sensitive_features}
     attack : object with ``perturb(net, X, y)`` or None
         Required unless ``criterion`` is ``"standard"`` or
         ``"balanced_standard"``; then ``None`` skips the attack and the robust
         columns are NaN (an attack given anyway fills them).
-    criterion : {"standard", "robust", "mean", "balanced_standard", \
-"balanced_robust", "balanced_mean"}, default="mean"
-        The ``score`` the groups are sorted by; ``"mean"`` = (standard +
-        robust) / 2, ``balanced_*`` use balanced accuracy.
+    criterion : {{"standard", "robust", "mean", "balanced_standard", \
+"balanced_robust", "balanced_mean"}}, default="mean"
+        The ``score`` the groups are sorted by (:data:`GROUP_CRITERIA`);
+        ``"mean"`` = (standard + robust) / 2, ``balanced_*`` use balanced
+        accuracy.
+    {batch_size}
 
     Returns
     -------
@@ -602,6 +291,11 @@ def worst_group(
         ``robust``, ``standard_balanced``, ``robust_balanced``, ``count``,
         ``score``, sorted by ``score`` ascending (ties in group-label order);
         ``table.index[0]`` is the worst group.
+
+    See Also
+    --------
+    group_scores : The same table from predictions already made.
+    fairness_report : The full report.
 
     Examples
     --------
@@ -622,61 +316,179 @@ def worst_group(
     (40, True)
     """
     check_option(criterion, "criterion", GROUP_CRITERIA)
-    attack = _check_attack(attack, required=criterion not in _STANDARD_ONLY)
+    attack = check_attack(attack, required=criterion not in STANDARD_ONLY_CRITERIA)
     split_estimator(estimator)
     n_samples = check_same_length(
         X_val=X_val, y_val=y_val, sensitive_features=sensitive_features
     )
-    y_val = _check_labels(y_val, n_samples, "y_val")
-    sf = _check_groups(sensitive_features, n_samples)
-    y_clean, y_adv = _predict_clean_and_adv(estimator, X_val, y_val, attack)
-    return _group_table(y_val, y_clean, y_adv, sf, criterion)
+    y_val = check_labels(y_val, n_samples, "y_val")
+    sf = check_groups(sensitive_features, n_samples)
+    batch_size = check_batch_size(batch_size, [attack])
+    y_clean, (y_adv,) = predict_clean_and_adv(
+        estimator, X_val, y_val, [attack], n_samples=n_samples, batch_size=batch_size
+    )
+    return group_table(y_val, y_clean, y_adv, sf, criterion)
 
 
-def fairness_report(estimator, X, y, *, sensitive_features, attack):
-    """Minimax-fairness summary on clean and adversarial inputs (one attack call).
+# --------------------------------------------------------------------------- report
 
-    Computed from the two fairlearn ``MetricFrame`` s of
-    :func:`robust_metric_frame` with accuracy, balanced accuracy, count and the
-    recall of every class. For a ``Pipeline`` the attack is made in the last
-    step's input space, after every transform.
+
+class FairnessReport(pd.Series):
+    """The float Series returned by :func:`fairness_report`, with its tables.
+
+    A :class:`pandas.Series` of float64 (``report.round(3)``, ``pd.concat`` and
+    arithmetic work as on any Series), indexed by the report's keys:
+    ``n_samples``, ``n_groups`` (:data:`COUNT_KEYS`, stored as floats) and every
+    name of :data:`METRIC_NAMES`; with ``n_boot``, also the confidence bounds
+    ``<metric>_ci_low`` / ``<metric>_ci_high`` of the overall and worst-group
+    accuracies.
+
+    Group names are not numbers, so they live beside the values:
+
+    - ``report.worst_groups``: dict ``{"worst_group_standard": name,
+      "worst_group_robust": name}`` (the robust one is ``None`` without an
+      attack); ``report["worst_group_standard"]`` and ``report.get(...)`` still
+      answer these two keys (:data:`GROUP_NAME_KEYS`), as before.
+    - ``report.by_group``: the per-group table (a DataFrame, one row per group).
+
+    Both are stored as plain values in ``report.attrs`` (``"worst_groups"``,
+    ``"by_group"`` as ``{group: {column: value}}``), which pandas keeps through
+    most operations; ``pd.DataFrame.from_dict(report.attrs["by_group"],
+    orient="index")`` rebuilds the table from a copy that lost the subclass.
+
+    See Also
+    --------
+    fairness_report : Builds it.
+    """
+
+    _metadata = []
+
+    @property
+    def _constructor(self):
+        return FairnessReport
+
+    @property
+    def _constructor_expanddim(self):
+        return pd.DataFrame
+
+    def __getitem__(self, key):
+        if isinstance(key, str) and key in GROUP_NAME_KEYS and key not in self.index:
+            names = self.attrs.get("worst_groups", {})
+            if key in names:
+                return names[key]
+        return super().__getitem__(key)
+
+    @property
+    def worst_groups(self):
+        """dict: ``{"worst_group_standard": name, "worst_group_robust": name}``."""
+        return dict(self.attrs.get("worst_groups", {}))
+
+    @property
+    def by_group(self):
+        """pandas.DataFrame: the per-group table, one row per group with samples.
+
+        Columns ``standard``, ``robust`` (accuracies), ``standard_balanced``,
+        ``robust_balanced``, ``standard_worst_class_recall``,
+        ``robust_worst_class_recall`` (the lowest recall over the group's
+        classes), ``majority_class_level``, ``count``; with ``n_boot`` also
+        ``standard_ci_low``, ``standard_ci_high``, ``robust_ci_low``,
+        ``robust_ci_high``. Robust columns are NaN without an attack.
+        """
+        table = pd.DataFrame.from_dict(self.attrs.get("by_group", {}), orient="index")
+        if "count" in table:
+            table["count"] = table["count"].astype(int)
+        table.index.name = self.attrs.get("group_name")
+        return table
+
+
+def _bootstrap(y, y_pred, sf, n_boot, quantiles, seed):
+    """fairlearn's MetricFrame bootstrap of the accuracy (``*_ci`` = low, high)."""
+    return MetricFrame(
+        metrics={"accuracy": accuracy_score},
+        y_true=y,
+        y_pred=y_pred,
+        sensitive_features=sf,
+        n_boot=n_boot,
+        ci_quantiles=list(quantiles),
+        random_state=seed,
+    )
+
+
+@Substitution(**metric_docs)
+def fairness_report(
+    estimator,
+    X,
+    y,
+    *,
+    sensitive_features,
+    attack=None,
+    n_boot=None,
+    ci=0.95,
+    random_state=None,
+    batch_size=None,
+):
+    """Minimax-fairness summary on clean and adversarial inputs.
+
+    Computed from fairlearn ``MetricFrame`` s (as in :func:`robust_metric_frame`)
+    with accuracy, balanced accuracy, count and the recall of every class. For a
+    ``Pipeline`` the attack is made in the last step's input space, after every
+    transform; rows are read, attacked and predicted ``batch_size`` at a time.
 
     Parameters
     ----------
-    estimator : fitted RobustNeuralNetClassifier or Pipeline ending in one
-        The model (any skorch net works).
-    X : array-like or pandas.DataFrame of shape (n_samples, ...)
-        Inputs, as the estimator takes them.
-    y : array-like of shape (n_samples,)
-        True labels; the attack uses them.
-    sensitive_features : array-like, pandas.Series or pandas.DataFrame
-        Groups (several columns: intersections named ``"a,b"``).
-    attack : object with ``perturb(net, X, y)``
-        E.g. ``skfral.nn.PGD(eps=0.1, n_steps=20)``; required.
+    {estimator}
+    {X}
+    {y}
+    {sensitive_features}
+    attack : object with ``perturb(net, X, y)`` or None, default=None
+        E.g. ``skfral.nn.PGD(eps=0.1, n_steps=20)`` or ``skfral.nn.APGD()``.
+        ``None`` runs no attack and gives the clean half of the report: every
+        robust entry is NaN (the keys are always the same) and the worst robust
+        group's name is ``None``.
+    n_boot : int or None, default=None
+        Number of bootstrap resamples for confidence intervals of the group
+        accuracies (fairlearn's ``MetricFrame(n_boot=..., ci_quantiles=...)``:
+        rows are resampled with replacement, the predictions are not remade, so
+        the attack still runs once per batch). ``None``: no intervals.
+    ci : float, default=0.95
+        Coverage of the percentile intervals: quantiles ``(1 - ci) / 2`` and
+        ``(1 + ci) / 2`` of the bootstrap distribution. Used with ``n_boot``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the bootstrap resamples (the same resamples for the clean and the
+        robust accuracies, so their intervals are paired). The attack keeps its
+        own ``random_state``.
+    {batch_size}
 
     Returns
     -------
-    report : pandas.Series
-        ``n_samples``, ``n_groups``; ``standard_accuracy``, ``robust_accuracy``,
+    report : FairnessReport
+        A float64 :class:`pandas.Series` subclass: ``n_samples``, ``n_groups``;
+        ``standard_accuracy``, ``robust_accuracy``,
         ``standard_balanced_accuracy``, ``robust_balanced_accuracy`` (overall);
-        ``worst_group_standard_accuracy``, ``worst_group_robust_accuracy`` and
-        the worst groups' names ``worst_group_standard``,
-        ``worst_group_robust``; ``standard_accuracy_gap``,
-        ``robust_accuracy_gap`` (max - min over groups);
-        ``worst_group_standard_balanced_accuracy``,
+        ``worst_group_standard_accuracy``, ``worst_group_robust_accuracy``;
+        ``standard_accuracy_gap``, ``robust_accuracy_gap`` (max - min over
+        groups); ``worst_group_standard_balanced_accuracy``,
         ``worst_group_robust_balanced_accuracy``;
         ``worst_group_class_standard_recall``,
         ``worst_group_class_robust_recall`` (the lowest recall over every
         (group, class) cell with samples); ``majority_class_level`` (the
         worst-group accuracy of predicting each group's majority class).
+        With ``n_boot``: ``standard_accuracy_ci_low``,
+        ``standard_accuracy_ci_high``, ``worst_group_standard_accuracy_ci_low``,
+        ``worst_group_standard_accuracy_ci_high`` and the same four for
+        ``robust`` (NaN without an attack).
 
-        ``report.attrs["by_group"]`` holds the per-group table as a dict
-        ``{group: {column: value}}`` (plain values, so that ``pd.concat`` of
-        reports keeps working); rebuild it with
-        ``pd.DataFrame.from_dict(report.attrs["by_group"], orient="index")``.
-        Columns: ``standard``, ``robust``, ``standard_balanced``,
-        ``robust_balanced``, ``standard_worst_class_recall``,
-        ``robust_worst_class_recall``, ``majority_class_level``, ``count``.
+        The worst groups' names are in ``report.worst_groups`` (and
+        ``report["worst_group_standard"]``, ``report["worst_group_robust"]``
+        still answer them); the per-group table is ``report.by_group`` (see
+        :class:`FairnessReport`), with per-group intervals when ``n_boot`` is
+        given.
+
+    See Also
+    --------
+    robust_metric_frame : The underlying fairlearn frames.
+    robustness_curve : Per-group accuracy over several attack radii.
+    plot_group_accuracy : Draws ``report.by_group``.
 
     Examples
     --------
@@ -695,11 +507,43 @@ def fairness_report(estimator, X, y, *, sensitive_features, attack):
     (40, True)
     >>> bool(report["worst_group_robust_accuracy"] <= report["robust_accuracy"])
     True
+    >>> report.dtype, list(report.by_group.index)
+    (dtype('float64'), ['a', 'b'])
+
+    Without an attack, the clean half; with ``n_boot``, confidence intervals:
+
+    >>> clean = fairness_report(net, X, y, sensitive_features=group, n_boot=50,
+    ...                         random_state=0)
+    >>> bool(np.isnan(clean["robust_accuracy"]))
+    True
+    >>> low, high = (clean["standard_accuracy_ci_low"],
+    ...              clean["standard_accuracy_ci_high"])
+    >>> bool(low <= clean["standard_accuracy"] <= high)
+    True
     """
-    attack = _check_attack(attack)
+    attack = check_attack(attack, required=False)
     split_estimator(estimator)
     n_samples = check_same_length(X=X, y=y, sensitive_features=sensitive_features)
-    y = _check_labels(y, n_samples)
+    y = check_labels(y, n_samples)
+    sf = check_groups(sensitive_features, n_samples)
+    if n_boot is not None:
+        n_boot = check_int(n_boot, "n_boot", min_value=1)
+        if isinstance(ci, bool) or not isinstance(ci, int | float | np.floating):
+            raise TypeError(
+                f"ci={ci!r} has type {type(ci).__name__}: expected a number in (0, 1)."
+            )
+        if not 0 < ci < 1:
+            raise ValueError(
+                f"ci={ci!r} is invalid: expected a number in (0, 1), e.g. 0.95."
+            )
+        boot_seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
+    else:
+        check_random_state(random_state)  # a bad type is refused even when unused
+    batch_size = check_batch_size(batch_size, [attack])
+    y_clean, (y_adv,) = predict_clean_and_adv(
+        estimator, X, y, [attack], n_samples=n_samples, batch_size=batch_size
+    )
+
     classes = np.unique(y)
     recalls = {
         f"recall[{i}]": partial(class_recall, label=c) for i, c in enumerate(classes)
@@ -710,26 +554,28 @@ def fairness_report(estimator, X, y, *, sensitive_features, attack):
         "count": count,
         **recalls,
     }
-    frames = robust_metric_frame(
-        estimator,
-        X,
-        y,
-        sensitive_features=sensitive_features,
-        attack=attack,
-        metrics=metrics,
-    )
-    observed = frames.group_counts.index
-    levels = majority_class_levels(y, sensitive_features)
-    values = {"n_samples": n_samples, "n_groups": len(observed)}
-    tables = {}
-    for kind, frame in (("standard", frames.clean), ("robust", frames.adversarial)):
-        by_group = _observed(frame.by_group, observed)
-        tables[kind] = by_group
+    counts = group_counts(y, sf)
+    groups = counts.index
+    levels = majority_class_levels(y, sf)
+    values = {"n_samples": float(n_samples), "n_groups": float(len(groups))}
+    names = {}
+    by_group = pd.DataFrame(index=groups, columns=list(_BY_GROUP_COLUMNS), dtype=float)
+    for kind, y_pred in (("standard", y_clean), ("robust", y_adv)):
+        if y_pred is None:
+            for key in METRIC_NAMES:
+                if kind in key:
+                    values[key] = np.nan
+            names[f"worst_group_{kind}"] = None
+            continue
+        frame = MetricFrame(
+            metrics=metrics, y_true=y, y_pred=y_pred, sensitive_features=sf
+        )
+        table = observed(frame.by_group, groups)
         group_min = frame.group_min()
         values[f"{kind}_accuracy"] = float(frame.overall["accuracy"])
         values[f"{kind}_balanced_accuracy"] = float(frame.overall["balanced_accuracy"])
         values[f"worst_group_{kind}_accuracy"] = float(group_min["accuracy"])
-        values[f"worst_group_{kind}"] = by_group["accuracy"].astype(float).idxmin()
+        names[f"worst_group_{kind}"] = table["accuracy"].astype(float).idxmin()
         values[f"{kind}_accuracy_gap"] = float(
             frame.difference(method="between_groups")["accuracy"]
         )
@@ -739,44 +585,66 @@ def fairness_report(estimator, X, y, *, sensitive_features, attack):
         values[f"worst_group_class_{kind}_recall"] = float(
             np.nanmin(group_min[list(recalls)])
         )
+        by_group[kind] = table["accuracy"].astype(float)
+        by_group[f"{kind}_balanced"] = table["balanced_accuracy"].astype(float)
+        by_group[f"{kind}_worst_class_recall"] = (
+            table[list(recalls)].astype(float).min(axis=1)
+        )
     values["majority_class_level"] = float(levels.min())
-    order = [
-        "n_samples",
-        "n_groups",
-        "standard_accuracy",
-        "robust_accuracy",
-        "standard_balanced_accuracy",
-        "robust_balanced_accuracy",
-        "worst_group_standard_accuracy",
-        "worst_group_robust_accuracy",
-        "worst_group_standard",
-        "worst_group_robust",
-        "standard_accuracy_gap",
-        "robust_accuracy_gap",
-        "worst_group_standard_balanced_accuracy",
-        "worst_group_robust_balanced_accuracy",
-        "worst_group_class_standard_recall",
-        "worst_group_class_robust_recall",
-        "majority_class_level",
-    ]
-    report = pd.Series(
-        {key: values[key] for key in order}, dtype=object, name="fairness_report"
+    by_group["majority_class_level"] = levels.astype(float)
+    by_group["count"] = counts.astype(float)
+
+    order = [*COUNT_KEYS, *_REPORT_ORDER]
+    if n_boot is not None:
+        quantiles = ((1 - ci) / 2, (1 + ci) / 2)
+        for kind, y_pred in (("standard", y_clean), ("robust", y_adv)):
+            keys = (f"{kind}_accuracy", f"worst_group_{kind}_accuracy")
+            if y_pred is None:
+                low = high = pd.Series(np.nan, index=groups)
+                bounds = {key: (np.nan, np.nan) for key in keys}
+            else:
+                frame = _bootstrap(y, y_pred, sf, n_boot, quantiles, boot_seed)
+                low, high = (
+                    observed(f, groups)["accuracy"].astype(float)
+                    for f in frame.by_group_ci
+                )
+                bounds = {
+                    keys[0]: tuple(float(f["accuracy"]) for f in frame.overall_ci),
+                    keys[1]: tuple(float(f["accuracy"]) for f in frame.group_min_ci),
+                }
+            by_group[f"{kind}_ci_low"] = low
+            by_group[f"{kind}_ci_high"] = high
+            for key, (lo, hi) in bounds.items():
+                values[f"{key}_ci_low"], values[f"{key}_ci_high"] = lo, hi
+                order += [f"{key}_ci_low", f"{key}_ci_high"]
+
+    report = FairnessReport(
+        {key: values[key] for key in order}, dtype=float, name="fairness_report"
     )
-    std, rob = tables["standard"], tables["robust"]
-    by_group = pd.DataFrame(
-        {
-            "standard": std["accuracy"],
-            "robust": rob["accuracy"],
-            "standard_balanced": std["balanced_accuracy"],
-            "robust_balanced": rob["balanced_accuracy"],
-            "standard_worst_class_recall": std[list(recalls)].min(axis=1),
-            "robust_worst_class_recall": rob[list(recalls)].min(axis=1),
-            "majority_class_level": levels,
-        }
-    ).astype(float)
-    by_group["count"] = frames.group_counts
+    report.attrs["worst_groups"] = names
+    report.attrs["group_name"] = groups.name
     report.attrs["by_group"] = {
         group: {col: (int(v) if col == "count" else float(v)) for col, v in row.items()}
         for group, row in by_group.iterrows()
     }
+    if n_boot is not None:
+        report.attrs["n_boot"], report.attrs["ci"] = n_boot, float(ci)
     return report
+
+
+_REPORT_ORDER = (
+    "standard_accuracy",
+    "robust_accuracy",
+    "standard_balanced_accuracy",
+    "robust_balanced_accuracy",
+    "worst_group_standard_accuracy",
+    "worst_group_robust_accuracy",
+    "standard_accuracy_gap",
+    "robust_accuracy_gap",
+    "worst_group_standard_balanced_accuracy",
+    "worst_group_robust_balanced_accuracy",
+    "worst_group_class_standard_recall",
+    "worst_group_class_robust_recall",
+    "majority_class_level",
+)
+"""The report's metric keys in display order (the same set as METRIC_NAMES)."""

@@ -17,8 +17,10 @@ from sklearn.metrics._scorer import _BaseScorer
 from sklearn.utils.metadata_routing import MetadataRequest
 
 from ..nn import PGD, split_estimator
-from ..utils._validation import check_option
-from ._report import _check_attack, _check_groups, _check_labels, _group_table
+from ..utils._validation import check_bool, check_option
+from ._checks import check_attack, check_batch_size, check_groups, check_labels
+from ._groups import group_table
+from ._stream import predict_clean_and_adv
 
 __all__ = [
     "WorstGroupScorer",
@@ -37,11 +39,11 @@ def _direct_call(estimator, response_method, X, **kwargs):
 def worst_group_accuracy(y_true, y_pred, *, sensitive_features, balanced=False):
     """Lowest per-group (balanced) accuracy, from a fairlearn MetricFrame."""
     n_samples = len(y_true)
-    y_true = _check_labels(y_true, n_samples, "y_true")
-    y_pred = _check_labels(y_pred, n_samples, "y_pred")
-    sf = _check_groups(sensitive_features, n_samples)
+    y_true = check_labels(y_true, n_samples, "y_true")
+    y_pred = check_labels(y_pred, n_samples, "y_pred")
+    sf = check_groups(sensitive_features, n_samples)
     criterion = "balanced_standard" if balanced else "standard"
-    return float(_group_table(y_true, y_pred, None, sf, criterion)["score"].iloc[0])
+    return float(group_table(y_true, y_pred, None, sf, criterion)["score"].iloc[0])
 
 
 class WorstGroupScorer(_BaseScorer):
@@ -99,12 +101,20 @@ class WorstGroupScorer(_BaseScorer):
                 "sensitive_features=... to fit (e.g. GridSearchCV(...).fit(X, y, "
                 "sensitive_features=s))."
             )
-        transform, net = split_estimator(estimator)
+        split_estimator(estimator)
         if self._kind == "standard":
             y_pred = method_caller(estimator, "predict", X)
-        else:
-            X_adv = self._attack.perturb(net, transform(X), y_true)
-            y_pred = net.predict(X_adv)
+        else:  # batch by batch: no adversarial copy of X is held whole
+            n_samples = len(y_true)
+            _, (y_pred,) = predict_clean_and_adv(
+                estimator,
+                X,
+                check_labels(y_true, n_samples, "y_true"),
+                [self._attack],
+                n_samples=n_samples,
+                batch_size=check_batch_size(None, [self._attack]),
+                clean=False,
+            )
         return self._sign * worst_group_accuracy(
             y_true,
             y_pred,
@@ -164,15 +174,14 @@ def make_worst_group_scorer(kind="standard", *, attack=None, balanced=False):
     ['lr']
     """
     check_option(kind, "kind", SCORER_KINDS)
-    if not isinstance(balanced, bool):
-        raise TypeError(f"balanced={balanced!r} is not valid: expected True or False.")
+    balanced = check_bool(balanced, "balanced")
     if kind == "robust":
         if attack is None:
             raise TypeError(
                 "attack=None is not valid for kind='robust': expected an attack object "
                 "with perturb(net, X, y), e.g. skfral.nn.PGD(eps=0.1, n_steps=20)."
             )
-        _check_attack(attack)
+        check_attack(attack)
     return WorstGroupScorer(kind, attack=attack, balanced=balanced)
 
 

@@ -12,6 +12,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skfral.metrics import (
     GROUP_CRITERIA,
+    GROUP_NAME_KEYS,
     RobustMetricFrame,
     fairness_report,
     group_scores,
@@ -169,7 +170,9 @@ def test_fairness_report_equals_direct_metric_frames(net, data):
     attack = CountingAttack(pgd())
     report = fairness_report(net, X, y, sensitive_features=group, attack=attack)
     assert attack.n_calls == 1
-    assert REPORT_KEYS <= set(report.index)
+    # numbers in the float Series; the worst groups' names beside them (issue 12)
+    assert REPORT_KEYS - set(GROUP_NAME_KEYS) <= set(report.index)
+    assert set(report.worst_groups) == set(GROUP_NAME_KEYS)
     assert report["n_samples"] == len(y)
 
     def recall(label):
@@ -556,8 +559,10 @@ def test_attack_without_perturb(net, data, evaluate):
 
 
 def test_attack_none_is_refused_where_robust_numbers_are_needed(net, data):
+    # fairness_report(attack=None) now gives the clean half (issue 12):
+    # tests/metrics/test_metrics_report_clean_ci.py
     X, y, group = data
-    for func in (robust_metric_frame, fairness_report, worst_group):
+    for func in (robust_metric_frame, worst_group):
         with pytest.raises(TypeError, match="attack=None has no perturb"):
             func(net, X, y, sensitive_features=group, attack=None)
 
