@@ -11,6 +11,7 @@ from ._faces import load_celeba, load_fairface, load_utkface
 from ._images import LazyImageArray
 from ._split import fral_split
 from ._synthetic import make_fral_classification
+from ._table import load_table, make_tabular_preprocessor
 from ._tabular import load_adult, load_german_credit
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "load_fairface",
     "load_german_credit",
     "load_group_digits",
+    "load_table",
     "load_utkface",
     "make_fral_classification",
+    "make_tabular_preprocessor",
 ]

@@ -5,7 +5,6 @@ import io
 from functools import lru_cache
 from importlib import resources
 
-import numpy as np
 import pandas as pd
 
 
@@ -29,31 +28,3 @@ def _read_csv_gz_cached(name):
 def read_csv_gz(name):
     """Read a shipped ``.csv.gz`` file; the caller gets its own copy."""
     return _read_csv_gz_cached(name).copy()
-
-
-def check_bool(value, name):
-    """Return ``value`` if it is a bool, else raise a TypeError naming ``name``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            f"{name}={value!r} has type {type(value).__name__}: expected True or False."
-        )
-    return bool(value)
-
-
-def largest_remainder(total, weights):
-    """Split the integer ``total`` over ``weights`` (exact sum, largest remainders).
-
-    Examples
-    --------
-    >>> largest_remainder(10, [0.8, 0.2]).tolist()
-    [8, 2]
-    >>> largest_remainder(3, [1, 1]).tolist()
-    [2, 1]
-    """
-    weights = np.asarray(weights, dtype=float)
-    exact = total * weights / weights.sum()
-    counts = np.floor(exact).astype(np.int64)
-    rest = int(total - counts.sum())
-    order = np.argsort(-(exact - counts), kind="stable")
-    counts[order[:rest]] += 1
-    return counts

@@ -5,12 +5,14 @@ from sklearn.datasets import load_digits
 from sklearn.utils import Bunch
 
 from ..utils._validation import (
+    check_bool,
     check_int,
     check_option,
     check_random_state,
     check_real,
+    largest_remainder,
 )
-from ._common import check_bool, largest_remainder, load_descr
+from ._common import load_descr
 
 __all__ = ["load_group_digits"]
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..utils._validation import check_int, check_option
-from ._common import check_bool, load_descr
+from ..utils._validation import check_bool, check_int, check_option
+from ._common import load_descr
 from ._images import (
     LazyImageArray,
     _check_files_exist,

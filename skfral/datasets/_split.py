@@ -6,14 +6,17 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..utils._docstring import Substitution, _shared_docs
 from ..utils._validation import (
+    check_bool,
     check_option,
     check_random_state,
     check_same_length,
     check_sensitive_features,
+    did_you_mean,
+    largest_remainder,
+    take_rows,
 )
-from ._common import largest_remainder
-from ._images import LazyImageArray
 
 __all__ = ["fral_split"]
 
@@ -50,19 +53,6 @@ def _factorize(values):
     except TypeError:  # labels of mixed types cannot be sorted
         codes, uniques = pd.factorize(values, sort=False)
     return codes, uniques
-
-
-def _take(data, idx):
-    """Rows ``idx`` of an array, DataFrame/Series, LazyImageArray or list."""
-    if isinstance(data, (pd.DataFrame, pd.Series)):
-        return data.iloc[idx]
-    if isinstance(data, LazyImageArray):
-        return data.subset(idx)
-    if isinstance(data, list):
-        return [data[i] for i in idx]
-    if hasattr(data, "shape") and hasattr(data, "__getitem__"):
-        return data[idx]
-    return np.asarray(data)[idx]
 
 
 def _allocate(cell_counts, cell_group, sizes, *, cover_groups, cover_cells):
@@ -123,15 +113,101 @@ def _allocate(cell_counts, cell_group, sizes, *, cover_groups, cover_cells):
     return alloc
 
 
+def _column_names(value, columns):
+    """``value`` as a list of column names of ``columns``, or None if it is data."""
+    if isinstance(value, str):
+        names = [value]
+    elif (
+        isinstance(value, list | tuple)
+        and value
+        and all(isinstance(v, str) for v in value)
+    ):
+        names = list(value)
+        if not all(n in columns for n in names) and len(names) == len(columns):
+            return None  # ambiguous: read a list of strings as labels
+    else:
+        return None
+    return names
+
+
+def _check_columns(names, columns, arg):
+    for name in names:
+        if name not in columns:
+            listed = ", ".join(repr(c) for c in columns[:20])
+            more = f" and {len(columns) - 20} more" if len(columns) > 20 else ""
+            raise ValueError(
+                f"{arg}={name!r} is not a column of X{did_you_mean(name, columns)}: "
+                f"expected one of {listed}{more}."
+            )
+    if len(set(names)) != len(names):
+        raise ValueError(f"{arg}={names!r} names a column twice.")
+
+
+def _resolve_columns(X, y, sensitive, target):
+    """Turn the column-name form into arrays: ``(X, y, sensitive)``."""
+    if target is not None:
+        if y is not None:
+            raise TypeError(
+                f"fral_split got both y (positional) and target={target!r}: pass the "
+                "labels as y, or their column name as target, not both."
+            )
+        if not isinstance(target, str):
+            raise TypeError(
+                f"target={target!r} has type {type(target).__name__}: expected the name "
+                "of the label column of the DataFrame X."
+            )
+        y = target
+    y_is_name = isinstance(y, str)
+    if not isinstance(X, pd.DataFrame):
+        for arg, value in (("y", y), ("sensitive", sensitive)):
+            if isinstance(value, str):
+                raise TypeError(
+                    f"{arg}={value!r} is a column name, but X is a "
+                    f"{type(X).__name__}, not a DataFrame: pass the {arg} values "
+                    "themselves, or X as a pandas DataFrame."
+                )
+        return X, y, sensitive, []
+    columns = list(X.columns)
+    used = []
+    if y_is_name:
+        _check_columns([y], columns, "target" if target is not None else "y")
+        used.append(y)
+        y = X[y]
+    s_names = _column_names(sensitive, columns)
+    if s_names is not None:
+        _check_columns(s_names, columns, "sensitive")
+        clash = [n for n in s_names if n in used]
+        if clash:
+            raise ValueError(
+                f"sensitive={sensitive!r} and the label column {clash[0]!r} are the "
+                "same column: expected different ones."
+            )
+        used.extend(s_names)
+        sensitive = X[s_names[0]] if len(s_names) == 1 else X[s_names]
+    if used:
+        X = X.drop(columns=used)
+    return X, y, sensitive, used
+
+
+def _as_positional(part, keep_index):
+    """Pandas parts get a fresh RangeIndex; everything else is returned as is."""
+    if isinstance(part, pd.DataFrame | pd.Series) and not keep_index:
+        return part.reset_index(drop=True)
+    return part
+
+
+@Substitution(random_state=_shared_docs["random_state"])
 def fral_split(
     X,
-    y,
-    sensitive,
+    y=None,
+    sensitive=None,
     *,
+    target=None,
     initial_size=0.05,
     val_size=0.15,
     test_size=0.2,
     stratify="group_class",
+    reset_index=True,
     random_state=None,
 ):
     """Split data into the FRAL parts: initial labelled set, pool, validation, test.
@@ -144,15 +220,30 @@ def fral_split(
     the rest is allocated in proportion to the cell sizes. Which samples of a
     cell go where is random (``random_state``).
 
+    Two forms: arrays (``fral_split(X, y, s)``), or a DataFrame and column
+    names (``fral_split(df, target="approved", sensitive="race")``, or
+    ``fral_split(df, "approved", ["race", "sex"])``). In the column-name
+    form the label and sensitive columns are taken out of ``X``: the parts'
+    ``X`` hold the other columns only (the model does not see the group);
+    ``y`` parts are Series and ``s`` parts a Series (one column) or a
+    DataFrame (several columns: intersectional groups).
+
     Parameters
     ----------
     X : array-like, DataFrame or LazyImageArray of shape (n_samples, ...)
-        Inputs. Parts are row subsets of the same type (``.iloc`` for pandas;
-        a :class:`LazyImageArray` stays lazy).
-    y : array-like or Series of shape (n_samples,)
-        Labels (known for every sample: the oracle's answers).
-    sensitive : array-like, Series or DataFrame of shape (n_samples,) or (n_samples, k)
-        Group of every sample; several columns define intersectional groups.
+        Inputs. Parts are row subsets of the same type (a
+        :class:`LazyImageArray` stays lazy). Rows are always taken by
+        position, whatever the index of a DataFrame.
+    y : array-like, Series or str of shape (n_samples,), default=None
+        Labels (known for every sample: the oracle's answers), or the name of
+        the label column of the DataFrame ``X``.
+    sensitive : array-like, Series, DataFrame, str or list of str
+        Group of every sample, of shape (n_samples,) or (n_samples, k);
+        several columns define intersectional groups. With a DataFrame ``X``,
+        a column name or a list of column names of ``X``. Required.
+    target : str or None, default=None
+        Name of the label column of the DataFrame ``X`` (the keyword form of
+        a string ``y``; give one or the other).
     initial_size : int or float, default=0.05
         Size of the initial labelled set: a count, or a fraction of
         ``n_samples`` (rounded up). With group stratification it must be at
@@ -164,8 +255,14 @@ def fral_split(
     stratify : {"group_class", "group", "class"} or None, default="group_class"
         Cells to stratify on: group x class, groups only, classes only, or
         none (a plain random split).
-    random_state : int, RandomState instance or None, default=None
-        Seed of the shuffling inside every cell.
+    reset_index : bool, default=True
+        If True, pandas parts get a fresh ``RangeIndex`` (0, 1, ...), so that
+        ``split.s_pool[i]`` and ``split.X_pool.iloc[i]`` name the same sample
+        as the positions a query strategy returns. The rows' original index
+        labels stay available as ``X.index[split.pool_idx]``. If False, pandas
+        parts keep the input's index (label-based indexing then differs from
+        positional indexing). Numpy inputs give numpy parts either way.
+    {random_state}
 
     Returns
     -------
@@ -175,6 +272,11 @@ def fral_split(
         the inputs, in their original order) and ``initial_idx``, ``pool_idx``,
         ``val_idx``, ``test_idx`` (sorted int64 positions into the inputs;
         together they partition ``range(n_samples)``).
+
+    See Also
+    --------
+    load_table : Read a CSV or Parquet table into ``X, y, s``.
+    make_tabular_preprocessor : The preprocessing for a raw table's ``X``.
 
     Examples
     --------
@@ -187,7 +289,29 @@ def fral_split(
     [4, 116, 40, 40]
     >>> sorted(set(split.s_initial.tolist()))  # both groups in 4 labels
     [0, 1]
+
+    The column-name form, on a DataFrame:
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": np.arange(8.0), "race": list("aabbaabb"),
+    ...                    "approved": [0, 1] * 4})
+    >>> parts = fral_split(df, target="approved", sensitive="race",
+    ...                    initial_size=2, val_size=0, test_size=2, random_state=0)
+    >>> list(parts.X_pool.columns), parts.s_pool.name, parts.y_pool.name
+    (['x'], 'race', 'approved')
     """
+    X, y, sensitive, _ = _resolve_columns(X, y, sensitive, target)
+    if y is None:
+        raise TypeError(
+            "fral_split needs the labels: pass y (an array, or the label column's "
+            "name when X is a DataFrame) or target='column'."
+        )
+    if sensitive is None:
+        raise TypeError(
+            "fral_split needs sensitive: the group of every sample (an array, or a "
+            "column name or list of column names when X is a DataFrame)."
+        )
+    reset_index = check_bool(reset_index, "reset_index")
     n_samples = check_same_length(X=X, y=y, sensitive=sensitive)
     if n_samples < 2:
         raise ValueError(
@@ -262,8 +386,8 @@ def fral_split(
     out = Bunch()
     for name in ("initial", "pool", "val", "test"):
         idx = np.sort(np.concatenate(parts[name])).astype(np.int64)
-        out[f"X_{name}"] = _take(X, idx)
-        out[f"y_{name}"] = _take(y, idx)
-        out[f"s_{name}"] = _take(sensitive, idx)
+        for key, data in (("X", X), ("y", y), ("s", sensitive)):
+            part = take_rows(data, idx)
+            out[f"{key}_{name}"] = _as_positional(part, not reset_index)
         out[f"{name}_idx"] = idx
     return out

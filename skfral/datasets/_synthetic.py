@@ -5,8 +5,13 @@ from numbers import Real
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils._validation import check_int, check_random_state, check_real
-from ._common import check_bool, largest_remainder
+from ..utils._validation import (
+    check_bool,
+    check_int,
+    check_random_state,
+    check_real,
+    largest_remainder,
+)
 
 __all__ = ["make_fral_classification"]
 

@@ -6,10 +6,31 @@ from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import Bunch
 
-from ..utils._validation import check_int, check_option
-from ._common import check_bool, load_descr, read_csv_gz
+from ..utils._docstring import Substitution
+from ..utils._validation import check_bool, check_int, check_option
+from ._common import load_descr, read_csv_gz
 
 __all__ = ["load_adult", "load_german_credit"]
+
+_RETURNS_DOC = """\
+Returns
+-------
+data : Bunch
+    ``data``: float32 array (or DataFrame with ``as_frame=True``) of the
+    one-hot encoded and standardised features; with ``preprocessed=False``
+    the raw feature table. ``target``: int64 labels (Series with
+    ``as_frame``). ``sensitive``: group labels (str array or Series; a
+    2-d array or DataFrame when several attributes are asked for).
+    ``feature_names``, ``target_names``, ``sensitive_names`` (the group
+    labels; a dict of them per attribute when several); ``frame``:
+    the whole raw table (features, sensitive columns and target as
+    shipped) when ``as_frame`` else None; ``preprocessor``: the
+    ColumnTransformer (fitted on all rows when ``preprocessed=True``,
+    unfitted otherwise; ``sklearn.base.clone`` it to refit on a training
+    split only); ``categorical_features``, ``numerical_features`` (its
+    input columns) and ``DESCR``.
+(data, target, sensitive) : tuple
+    If ``return_X_y`` is True."""
 
 _ADULT = {
     "file": "adult.csv.gz",
@@ -79,8 +100,8 @@ GERMAN_SEX = {
 }
 
 
-def make_tabular_preprocessor(categorical, numerical):
-    """Unfitted ColumnTransformer: one-hot encoding and standardisation, dense float32.
+def _bundled_preprocessor(categorical, numerical):
+    """Unfitted ColumnTransformer of the bundled tables: one-hot and standardisation.
 
     Missing categories (NaN) get their own indicator column; categories
     unseen at fit time are encoded as all zeros. Columns not listed are
@@ -151,7 +172,7 @@ def _load_tabular(
     categorical = [c for c in spec["categorical"] if c not in dropped]
     numerical = [c for c in spec["numerical"] if c not in dropped]
     X_raw = frame.drop(columns=[target_col, *sorted(dropped)])
-    preprocessor = make_tabular_preprocessor(categorical, numerical)
+    preprocessor = _bundled_preprocessor(categorical, numerical)
 
     if preprocessed:
         data = preprocessor.fit_transform(X_raw).astype(np.float32, copy=False)
@@ -196,28 +217,7 @@ def _load_tabular(
     )
 
 
-_RETURNS_DOC = """
-    Returns
-    -------
-    data : Bunch
-        ``data``: float32 array (or DataFrame with ``as_frame=True``) of the
-        one-hot encoded and standardised features; with ``preprocessed=False``
-        the raw feature table. ``target``: int64 labels (Series with
-        ``as_frame``). ``sensitive``: group labels (str array or Series; a
-        2-d array or DataFrame when several attributes are asked for).
-        ``feature_names``, ``target_names``, ``sensitive_names`` (the group
-        labels; a dict of them per attribute when several); ``frame``:
-        the whole raw table (features, sensitive columns and target as
-        shipped) when ``as_frame`` else None; ``preprocessor``: the
-        ColumnTransformer (fitted on all rows when ``preprocessed=True``,
-        unfitted otherwise; ``sklearn.base.clone`` it to refit on a training
-        split only); ``categorical_features``, ``numerical_features`` (its
-        input columns) and ``DESCR``.
-    (data, target, sensitive) : tuple
-        If ``return_X_y`` is True.
-"""
-
-
+@Substitution(returns=_RETURNS_DOC)
 def load_adult(
     *,
     sensitive="sex",
@@ -253,7 +253,9 @@ def load_adult(
     drop_sensitive : bool, default=True
         Leave the column(s) the sensitive attribute comes from out of
         ``data`` (the model does not see the group; FRAL still knows it).
+
     {returns}
+
     Examples
     --------
     >>> from skfral.datasets import load_adult
@@ -277,6 +279,7 @@ def load_adult(
     )
 
 
+@Substitution(returns=_RETURNS_DOC)
 def load_german_credit(
     *,
     sensitive="sex",
@@ -312,7 +315,9 @@ def load_german_credit(
         age) out of ``data``.
     age_threshold : int, default=25
         Age from which an applicant is in the older group.
+
     {returns}
+
     Examples
     --------
     >>> from skfral.datasets import load_german_credit
@@ -331,10 +336,3 @@ def load_german_credit(
     return _load_tabular(
         _GERMAN, sensitive, return_X_y, as_frame, preprocessed, drop_sensitive, encoders
     )
-
-
-for _func in (load_adult, load_german_credit):
-    _func.__doc__ = _func.__doc__.replace(
-        "    {returns}\n", _RETURNS_DOC.lstrip("\n") + "\n"
-    )
-del _func

@@ -22,8 +22,10 @@ def test_public_names():
             "load_fairface",
             "load_german_credit",
             "load_group_digits",
+            "load_table",
             "load_utkface",
             "make_fral_classification",
+            "make_tabular_preprocessor",
         ]
     )
     for name in datasets.__all__:

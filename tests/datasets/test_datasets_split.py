@@ -87,7 +87,7 @@ def test_determinism():
     assert not np.array_equal(a.pool_idx, c.pool_idx)
 
 
-def test_pandas_inputs_keep_their_type_and_index():
+def test_pandas_inputs_keep_their_type_and_index_on_request():
     X, y, s = _data(n=60)
     index = np.arange(1000, 1060)
     Xf = pd.DataFrame(X, index=index)
@@ -95,7 +95,14 @@ def test_pandas_inputs_keep_their_type_and_index():
     sf = pd.Series(np.where(s == 0, "a", "b"), index=index, name="group")
     before = (Xf.copy(), ys.copy(), sf.copy())
     split = fral_split(
-        Xf, ys, sf, initial_size=4, val_size=10, test_size=10, random_state=0
+        Xf,
+        ys,
+        sf,
+        initial_size=4,
+        val_size=10,
+        test_size=10,
+        reset_index=False,
+        random_state=0,
     )
     assert isinstance(split.X_pool, pd.DataFrame) and isinstance(split.s_val, pd.Series)
     np.testing.assert_array_equal(split.X_initial.index, index[split.initial_idx])
