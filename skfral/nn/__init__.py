@@ -1,27 +1,41 @@
 """Torch and skorch live here, and only here.
 
-Adversarial attacks (:class:`PGD`, :class:`FGSM`), adversarially trained skorch
+Adversarial attacks (:class:`PGD`, :class:`FGSM`, :class:`APGD`), adversarially trained skorch
 classifiers (:class:`RobustNeuralNetClassifier`: PGD-AT, TRADES) and ready
 modules (:class:`MLP`, :class:`SmallCNN`).
 """
 
-from ._attacks import FGSM, PGD, attack_from_net, pgd_attack, trades_attack
+from ._attacks import (
+    APGD,
+    FGSM,
+    PGD,
+    apgd_attack,
+    attack_from_net,
+    dlr_loss,
+    pgd_attack,
+    trades_attack,
+)
 from ._introspect import (
     final_net,
     gradient_embedding,
     penultimate_embedding,
     split_estimator,
 )
+from ._labels import encode_labels
 from ._modules import MLP, SmallCNN
 from ._net import RobustNeuralNetClassifier
 
 __all__ = [
+    "APGD",
     "FGSM",
     "MLP",
     "PGD",
     "RobustNeuralNetClassifier",
     "SmallCNN",
+    "apgd_attack",
     "attack_from_net",
+    "dlr_loss",
+    "encode_labels",
     "final_net",
     "gradient_embedding",
     "penultimate_embedding",
