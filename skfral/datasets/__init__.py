@@ -8,6 +8,7 @@ downloaded. numpy, pandas, scikit-learn and PIL only (no torch).
 
 from ._digits import load_group_digits
 from ._faces import load_celeba, load_fairface, load_utkface
+from ._image_folder import load_image_folder, make_face_folder
 from ._images import LazyImageArray
 from ._split import fral_split
 from ._synthetic import make_fral_classification
@@ -21,9 +22,11 @@ __all__ = [
     "load_celeba",
     "load_fairface",
     "load_german_credit",
+    "load_image_folder",
     "load_group_digits",
     "load_table",
     "load_utkface",
+    "make_face_folder",
     "make_fral_classification",
     "make_tabular_preprocessor",
 ]

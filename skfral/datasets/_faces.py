@@ -3,6 +3,13 @@
 Pure numpy + pandas + PIL. Nothing here reaches the network: the user downloads
 the data set and passes its folder. Every file path is resolved and must stay
 inside that folder (see :mod:`._images`).
+
+Bad input, the same in every loader: a folder without any image of the
+layout is an error; an unreadable file (empty, not an image, a truncated
+JPEG or PNG) is left out with one warning that counts and names the files
+(the Bunch's ``skipped`` lists them all; if no image is readable it is an
+error); images of any size are resized to ``size``; grayscale, palette and
+RGBA images are converted to RGB.
 """
 
 import difflib
@@ -19,8 +26,12 @@ from ._common import load_descr
 from ._images import (
     LazyImageArray,
     _check_files_exist,
+    _check_n_jobs,
     _check_root,
     _check_size,
+    _find_unreadable,
+    _load_image,
+    _parallel_map,
     _resolve_inside,
 )
 
@@ -82,6 +93,67 @@ def _age_binary(age, threshold):
     return (np.asarray(age) >= threshold).astype(np.int64)
 
 
+def _decode_all(resolved, root, size, n_jobs):
+    """Decode every file; ``(array, {position: reason})`` of what failed."""
+    out = np.empty((len(resolved), 3, *size), dtype=np.float32)
+    failures = {}
+
+    def work(start, stop):
+        for i in range(start, stop):
+            try:
+                out[i] = _load_image(resolved[i], root, size)
+            except ValueError as exc:
+                if not isinstance(exc.__cause__, OSError):
+                    raise  # a path leaving the folder is an error, never skipped
+                failures[i] = str(exc.__cause__)
+
+    _parallel_map(work, len(resolved), n_jobs)
+    return out, failures
+
+
+def _skip_unreadable(root, resolved, relpaths, lazy, size, n_jobs):
+    """Leave out the files that are not readable images, with one warning.
+
+    Returns ``(keep mask, decoded array or None, {relpath: reason})``. Lazy
+    loading checks each file's signature and end marker only (no decoding);
+    eager loading also decodes every file.
+    """
+    problems = _find_unreadable([str(p) for p in resolved], n_jobs)
+    keep = np.ones(len(resolved), dtype=bool)
+    keep[list(problems)] = False
+    data = None
+    if not lazy:
+        positions = np.flatnonzero(keep)
+        data, failures = _decode_all(
+            [resolved[i] for i in positions], root, size, n_jobs
+        )
+        if failures:
+            bad = positions[sorted(failures)]
+            problems.update({positions[k]: v for k, v in failures.items()})
+            keep[bad] = False
+            data = data[np.isin(positions, bad, invert=True)]
+    skipped = {relpaths[i]: problems[i] for i in sorted(problems)}
+    if skipped:
+        listed = "; ".join(
+            f"could not read image {name!r} ({why})"
+            for name, why in list(skipped.items())[:5]
+        )
+        more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        if not keep.any():
+            raise ValueError(
+                f"no readable image in {str(root)!r}: all {len(skipped)} image "
+                f"file(s) are unreadable: {listed}{more}."
+            )
+        warnings.warn(
+            f"skipped {len(skipped)} unreadable image file(s) of {len(relpaths)} in "
+            f"{str(root)!r}: {listed}{more}. They are left out of the data; the "
+            "Bunch's 'skipped' entry lists them all.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return keep, data, skipped
+
+
 def _finish(
     root,
     resolved,
@@ -95,9 +167,17 @@ def _finish(
     lazy,
     return_X_y,
     descr,
+    n_jobs,
 ):
-    images = LazyImageArray._from_checked(root, resolved, relpaths, size)
-    data = images if lazy else images[:]
+    keep, data, skipped = _skip_unreadable(root, resolved, relpaths, lazy, size, n_jobs)
+    if not keep.all():
+        resolved = [p for p, k in zip(resolved, keep) if k]
+        relpaths = [p for p, k in zip(relpaths, keep) if k]
+        frame = frame[keep].reset_index(drop=True)
+        target = np.asarray(target)[keep]
+        sensitive = np.asarray(sensitive)[keep]
+    if lazy:
+        data = LazyImageArray._from_checked(root, resolved, relpaths, size, n_jobs)
     target = np.asarray(target, dtype=np.int64)
     sensitive = np.asarray(sensitive, dtype=object)
     if return_X_y:
@@ -111,15 +191,17 @@ def _finish(
         feature_names=_feature_names(size),
         filenames=np.asarray(relpaths, dtype=object),
         frame=frame,
+        skipped=skipped,
         DESCR=descr,
     )
 
 
-def _check_common(size, lazy, return_X_y):
+def _check_common(size, lazy, return_X_y, n_jobs):
     return (
         _check_size(size),
         check_bool(lazy, "lazy"),
         check_bool(return_X_y, "return_X_y"),
+        _check_n_jobs(n_jobs),
     )
 
 
@@ -163,6 +245,7 @@ def load_utkface(
     age_threshold=30,
     lazy=False,
     return_X_y=False,
+    n_jobs=None,
     on_malformed="raise",
 ):
     """Load UTKFace from a local folder (never downloads).
@@ -179,7 +262,11 @@ def load_utkface(
     path : str or path-like
         The folder (e.g. ``.../UTKFace``).
     size : int or tuple of (int, int), default=(32, 32)
-        Output ``(height, width)`` of every image.
+        Output ``(height, width)`` of every image. Images of another size
+        are resized (bilinear; the aspect ratio is not kept); grayscale,
+        palette and RGBA images are converted to RGB. An unreadable file is
+        left out with one warning that counts and names them (see
+        ``skipped`` below).
     target : {"age", "gender", "race"}, default="age"
         ``"age"``: 1 (old) when age >= ``age_threshold``, else 0 (young);
         ``"gender"``: 0 male, 1 female; ``"race"``: 0..4 as in the file names.
@@ -193,6 +280,10 @@ def load_utkface(
         indexing (for folders too large for memory).
     return_X_y : bool, default=False
         If True, return ``(data, target, sensitive)`` instead of a Bunch.
+    n_jobs : int or None, default=None
+        Threads that check and decode the images (and, with ``lazy=True``,
+        decode every batch read later): ``None`` uses ``min(8,
+        os.cpu_count())``, ``-1`` every CPU, ``1`` one thread.
     on_malformed : {"raise", "skip"}, default="raise"
         What to do with a ``.jpg`` whose name does not follow the pattern
         (the public release has a few): raise a ValueError naming it, or leave
@@ -205,7 +296,8 @@ def load_utkface(
         a LazyImageArray), ``target`` (int64), ``sensitive`` (str labels),
         ``target_names``, ``sensitive_names``, ``feature_names``,
         ``filenames`` (relative to ``path``, sorted), ``frame`` (DataFrame of
-        filename, age, gender, race from the file names) and ``DESCR``.
+        filename, age, gender, race from the file names), ``skipped``
+        (unreadable file -> reason) and ``DESCR``.
     (data, target, sensitive) : tuple
         If ``return_X_y`` is True.
 
@@ -224,7 +316,7 @@ def load_utkface(
     ((2, 3, 8, 8), [0, 1], ['Male', 'Female'])
     >>> tmp.cleanup()
     """
-    size, lazy, return_X_y = _check_common(size, lazy, return_X_y)
+    size, lazy, return_X_y, n_jobs = _check_common(size, lazy, return_X_y, n_jobs)
     _check_target_sensitive(target, sensitive, ("age", "gender", "race"))
     age_threshold = check_int(age_threshold, "age_threshold", min_value=1)
     check_option(on_malformed, "on_malformed", ("raise", "skip"))
@@ -296,6 +388,7 @@ def load_utkface(
         lazy,
         return_X_y,
         load_descr("utkface.rst"),
+        n_jobs,
     )
 
 
@@ -359,6 +452,7 @@ def load_celeba(
     split="all",
     lazy=False,
     return_X_y=False,
+    n_jobs=None,
 ):
     """Load CelebA (aligned and cropped images) from a local folder (never downloads).
 
@@ -378,7 +472,11 @@ def load_celeba(
     path : str or path-like
         The CelebA folder.
     size : int or tuple of (int, int), default=(32, 32)
-        Output ``(height, width)`` of every image.
+        Output ``(height, width)`` of every image. Images of another size
+        are resized (bilinear; the aspect ratio is not kept); grayscale,
+        palette and RGBA images are converted to RGB. An unreadable file is
+        left out with one warning that counts and names them (see
+        ``skipped`` below).
     target : str, default="Smiling"
         One of the 40 attributes of ``list_attr_celeba.txt``; 1 where it is
         present (``1``), else 0.
@@ -391,13 +489,18 @@ def load_celeba(
         If True, ``data`` is a :class:`LazyImageArray` (images read on indexing).
     return_X_y : bool, default=False
         If True, return ``(data, target, sensitive)``.
+    n_jobs : int or None, default=None
+        Threads that check and decode the images (and, with ``lazy=True``,
+        decode every batch read later): ``None`` uses ``min(8,
+        os.cpu_count())``, ``-1`` every CPU, ``1`` one thread.
 
     Returns
     -------
     data : Bunch
         ``data``, ``target``, ``sensitive``, ``target_names``,
         ``sensitive_names``, ``feature_names``, ``filenames``, ``frame``
-        (filename and the 40 attributes as -1/1 int8) and ``DESCR``.
+        (filename and the 40 attributes as -1/1 int8), ``skipped``
+        (unreadable file -> reason) and ``DESCR``.
     (data, target, sensitive) : tuple
         If ``return_X_y`` is True.
 
@@ -419,7 +522,7 @@ def load_celeba(
     ((2, 3, 4, 4), [0, 1], ['Male', 'Female'])
     >>> tmp.cleanup()
     """
-    size, lazy, return_X_y = _check_common(size, lazy, return_X_y)
+    size, lazy, return_X_y, n_jobs = _check_common(size, lazy, return_X_y, n_jobs)
     check_option(split, "split", ("all", "train", "valid", "test"))
     root = _check_root(path, "CelebA")
     attr_file = _resolve_inside(root, "list_attr_celeba.txt", "CelebA attribute file")
@@ -497,6 +600,7 @@ def load_celeba(
         lazy,
         return_X_y,
         load_descr("celeba.rst"),
+        n_jobs,
     )
 
 
@@ -544,6 +648,7 @@ def load_fairface(
     age_threshold=30,
     lazy=False,
     return_X_y=False,
+    n_jobs=None,
 ):
     """Load FairFace from a local folder (never downloads).
 
@@ -563,7 +668,11 @@ def load_fairface(
     path : str or path-like
         The FairFace folder.
     size : int or tuple of (int, int), default=(32, 32)
-        Output ``(height, width)`` of every image.
+        Output ``(height, width)`` of every image. Images of another size
+        are resized (bilinear; the aspect ratio is not kept); grayscale,
+        palette and RGBA images are converted to RGB. An unreadable file is
+        left out with one warning that counts and names them (see
+        ``skipped`` below).
     target : {"age", "gender", "race"}, default="age"
         ``"age"``: 1 (old) when the age bin starts at or above
         ``age_threshold``; ``"gender"``: 0 Male, 1 Female; ``"race"``: index
@@ -580,13 +689,18 @@ def load_fairface(
         If True, ``data`` is a :class:`LazyImageArray`.
     return_X_y : bool, default=False
         If True, return ``(data, target, sensitive)``.
+    n_jobs : int or None, default=None
+        Threads that check and decode the images (and, with ``lazy=True``,
+        decode every batch read later): ``None`` uses ``min(8,
+        os.cpu_count())``, ``-1`` every CPU, ``1`` one thread.
 
     Returns
     -------
     data : Bunch
         ``data``, ``target``, ``sensitive``, ``target_names``,
         ``sensitive_names``, ``feature_names``, ``filenames``, ``frame`` (the
-        label rows, with a ``split`` column) and ``DESCR``.
+        label rows, with a ``split`` column), ``skipped`` (unreadable file ->
+        reason) and ``DESCR``.
     (data, target, sensitive) : tuple
         If ``return_X_y`` is True.
 
@@ -608,7 +722,7 @@ def load_fairface(
     ((1, 3, 4, 4), [1], ['Black'])
     >>> tmp.cleanup()
     """
-    size, lazy, return_X_y = _check_common(size, lazy, return_X_y)
+    size, lazy, return_X_y, n_jobs = _check_common(size, lazy, return_X_y, n_jobs)
     _check_target_sensitive(target, sensitive, ("age", "gender", "race"))
     check_option(split, "split", ("all", "train", "val"))
     boundaries = sorted(set(_FAIRFACE_AGE_LOW.values()) - {0})
@@ -666,4 +780,5 @@ def load_fairface(
         lazy,
         return_X_y,
         load_descr("fairface.rst"),
+        n_jobs,
     )

@@ -6,6 +6,8 @@ files is built and again when an image is read.
 """
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 from pathlib import Path
 
@@ -98,6 +100,134 @@ def _load_image(path, root, size):
 
 
 # ---------------------------------------------------------------------------
+# Parallel decoding
+# ---------------------------------------------------------------------------
+
+_DEFAULT_MAX_THREADS = 8
+_POOLS = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _check_n_jobs(n_jobs):
+    """``n_jobs`` as given, after checking it (None, -1 or a positive int)."""
+    if n_jobs is None:
+        return None
+    n_jobs = check_int(n_jobs, "n_jobs")
+    if n_jobs == 0 or n_jobs < -1:
+        raise ValueError(
+            f"n_jobs={n_jobs} is invalid: expected None, -1 (every CPU) or a positive "
+            "number of threads."
+        )
+    return n_jobs
+
+
+def _n_threads(n_jobs):
+    cpus = os.cpu_count() or 1
+    if n_jobs is None:
+        return max(1, min(cpus, _DEFAULT_MAX_THREADS))
+    return cpus if n_jobs == -1 else n_jobs
+
+
+def _pool(n_threads):
+    """A thread pool shared by every array of this process (re-made after a fork)."""
+    key = (os.getpid(), n_threads)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = ThreadPoolExecutor(n_threads, thread_name_prefix="skfral-decode")
+            _POOLS[key] = pool
+    return pool
+
+
+def _parallel_map(func, n_items, n_jobs):
+    """Call ``func(start, stop)`` over ``range(n_items)`` in chunks, on threads.
+
+    PIL releases the GIL while it decodes and resizes, so threads decode
+    images in parallel. Small jobs run on the calling thread.
+    """
+    n_threads = min(_n_threads(n_jobs), n_items)
+    if n_threads <= 1 or n_items < 4:
+        func(0, n_items)
+        return
+    bounds = np.linspace(0, n_items, 4 * n_threads + 1).astype(int)
+    futures = [
+        _pool(n_threads).submit(func, int(a), int(b))
+        for a, b in zip(bounds[:-1], bounds[1:])
+        if b > a
+    ]
+    for future in futures:  # re-raise the first error, in order
+        future.result()
+
+
+def _decode_into(out, paths, root, size, n_jobs):
+    """Decode ``paths`` into the preallocated ``out`` (k, 3, height, width)."""
+
+    def work(start, stop):
+        for i in range(start, stop):
+            out[i] = _load_image(paths[i], root, size)
+
+    _parallel_map(work, len(paths), n_jobs)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# A cheap check that a file is an image, without decoding it
+# ---------------------------------------------------------------------------
+
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+)
+
+
+def _image_problem(path):
+    """Why ``path`` is not a readable image (a short reason), or None.
+
+    Reads the first and last bytes only: the format's signature, and for JPEG
+    and PNG the end marker a truncated download lacks. A file that passes can
+    still fail to decode later (damage inside it); that error names the file.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 64))
+            tail = fh.read()
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror or exc})"
+    if size == 0:
+        return "empty file"
+    kind = next((k for magic, k in _SIGNATURES if head.startswith(magic)), None)
+    if kind is None and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        kind = "webp"
+    if kind is None:
+        return "not an image file (unknown format)"
+    if kind == "jpeg" and b"\xff\xd9" not in tail:
+        return "truncated JPEG (no end-of-image marker)"
+    if kind == "png" and b"IEND" not in tail:
+        return "truncated PNG (no IEND chunk)"
+    return None
+
+
+def _find_unreadable(paths, n_jobs):
+    """``{position: reason}`` for the files of ``paths`` that are not images."""
+    problems = [None] * len(paths)
+
+    def work(start, stop):
+        for i in range(start, stop):
+            problems[i] = _image_problem(paths[i])
+
+    _parallel_map(work, len(paths), n_jobs)
+    return {i: p for i, p in enumerate(problems) if p is not None}
+
+
+# ---------------------------------------------------------------------------
 # LazyImageArray
 # ---------------------------------------------------------------------------
 
@@ -107,9 +237,14 @@ class LazyImageArray:
 
     Indexing with an int returns one image of shape ``(3, height, width)``;
     a slice, an integer array or a boolean mask returns a stacked array of
-    shape ``(k, 3, height, width)``. Images are converted to RGB, resized to
-    ``size`` (bilinear) and scaled to [0, 1]. Nothing is cached, so memory use
-    stays that of the requested rows. ``np.asarray(lazy)`` loads everything.
+    shape ``(k, 3, height, width)``, decoded in parallel on ``n_jobs``
+    threads (PIL releases the GIL while decoding). Images are converted to
+    RGB (grayscale and palette images are expanded, an alpha channel is
+    dropped), resized to ``size`` whatever their own size (bilinear, the
+    aspect ratio is not kept) and scaled to [0, 1]. Nothing is cached, so
+    memory use stays that of the requested rows: read a large array in
+    batches (``lazy[i:i + 256]``). ``np.asarray(lazy)`` loads everything at
+    once; nothing in skfral calls it.
 
     Parameters
     ----------
@@ -120,6 +255,11 @@ class LazyImageArray:
         are refused, at construction and again when an image is read).
     size : int or tuple of (int, int), default=(32, 32)
         Output ``(height, width)``.
+    n_jobs : int or None, default=None
+        Threads that decode a batch: ``None`` uses ``min(8, os.cpu_count())``,
+        ``-1`` every CPU, ``1`` decodes on the calling thread. The threads
+        are shared by every array of the process; an array holds none (it
+        pickles as a list of paths).
 
     Attributes
     ----------
@@ -131,6 +271,8 @@ class LazyImageArray:
         4.
     filenames : ndarray of str
         The image paths relative to ``root``.
+    n_jobs : int or None
+        As given; may be changed on an existing array.
 
     Examples
     --------
@@ -150,7 +292,7 @@ class LazyImageArray:
     >>> tmp.cleanup()
     """
 
-    def __init__(self, paths, *, root, size=(32, 32)):
+    def __init__(self, paths, *, root, size=(32, 32), n_jobs=None):
         root = _check_root(root, "image")
         if isinstance(paths, (str, os.PathLike)):
             raise TypeError(
@@ -159,17 +301,18 @@ class LazyImageArray:
         relpaths = [str(p) for p in paths]
         resolved = [_resolve_inside(root, rel, "image") for rel in relpaths]
         _check_files_exist(resolved, relpaths, root, "listed")
-        self._init(root, resolved, relpaths, _check_size(size))
+        self._init(root, resolved, relpaths, _check_size(size), _check_n_jobs(n_jobs))
 
     @classmethod
-    def _from_checked(cls, root, resolved, relpaths, size):
+    def _from_checked(cls, root, resolved, relpaths, size, n_jobs=None):
         self = cls.__new__(cls)
-        self._init(root, resolved, relpaths, size)
+        self._init(root, resolved, relpaths, size, n_jobs)
         return self
 
-    def _init(self, root, resolved, relpaths, size):
+    def _init(self, root, resolved, relpaths, size, n_jobs):
         self.root = root
         self.size = tuple(size)
+        self.n_jobs = n_jobs
         self._paths = np.array([str(p) for p in resolved], dtype=object)
         self._relpaths = np.array(relpaths, dtype=object)
 
@@ -241,9 +384,8 @@ class LazyImageArray:
         if scalar:
             return _load_image(self._paths[positions[0]], self.root, self.size)
         out = np.empty((len(positions), 3, *self.size), dtype=np.float32)
-        for i, pos in enumerate(positions):
-            out[i] = _load_image(self._paths[pos], self.root, self.size)
-        return out
+        n_jobs = _check_n_jobs(self.n_jobs)
+        return _decode_into(out, self._paths[positions], self.root, self.size, n_jobs)
 
     def __iter__(self):
         for i in range(len(self)):
@@ -271,4 +413,5 @@ class LazyImageArray:
             list(self._paths[positions]),
             list(self._relpaths[positions]),
             self.size,
+            self.n_jobs,
         )

@@ -21,9 +21,11 @@ def test_public_names():
             "load_celeba",
             "load_fairface",
             "load_german_credit",
+            "load_image_folder",
             "load_group_digits",
             "load_table",
             "load_utkface",
+            "make_face_folder",
             "make_fral_classification",
             "make_tabular_preprocessor",
         ]
