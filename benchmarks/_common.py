@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: the machine line and RESULTS.md updates."""
+"""Helpers shared by the benchmarks: the machine line, RESULTS.md and results/ files."""
 
 import datetime
 import os
@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+RESULTS_DIR = Path(__file__).with_name("results")
 
 
 def machine_line():
@@ -29,3 +30,14 @@ def update_results(heading, body):
     else:
         text = text.rstrip() + "\n\n" + section
     RESULTS.write_text(text)
+
+
+def write_result_file(name, body, *, title):
+    """Write ``benchmarks/results/<name>`` (Markdown with a ``#`` title); its path.
+
+    The lead merges these files into ``benchmarks/RESULTS.md``.
+    """
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / name
+    path.write_text(f"# {title}\n\n{body.strip()}\n")
+    return path

@@ -1,22 +1,32 @@
 """Does JIN deliver minimax fairness? Quality and ablation benchmarks (run by hand).
 
-Two suites, each one command; results go to ``benchmarks/RESULTS.md`` (with
-``--write``), learning curves to ``benchmarks/figures/``, and every finished
-round to ``--out`` (resumable: rerun the same command after an interruption)::
+Two suites, each one command; results go to ``benchmarks/results/<suite>.md``
+(with ``--write``; the lead merges them into ``benchmarks/RESULTS.md``),
+learning curves to ``benchmarks/figures/``, and every finished round to
+``--out`` (resumable: rerun the same command after an interruption)::
 
     python benchmarks/bench_quality.py --suite ablation --write
     python benchmarks/bench_quality.py --suite quality --write
+
+``--report-only`` writes the tables from whatever cells ``--out`` holds (complete
+cells only; the incomplete ones are listed), without running anything: the way
+to report a long run that is still going. ``--eval-attack apgd-ce`` (or
+``apgd-dlr``) evaluates with ``skfral.nn.APGD`` instead of PGD-20, in its own
+folder under ``--out``; the report then adds the APGD worst-group robust
+accuracy beside PGD-20's.
 
 Protocol (``../shared/FRAL.md`` section 5): paired seeds (every strategy sees
 the same splits and model seeds), PGD-AT nets (PGD-10 training, PGD-20
 evaluation), ``--rounds`` rounds of ``--budget`` labels after
 ``--initial-size`` labels. Reported per data set: final-round and
 mean-over-rounds worst-group standard and robust accuracy and their balanced
-versions (mean +- std over seeds), paired differences against ``random`` and
-against ``worst_group`` (worst-group entropy) with the number of seeds where
-the strategy is better, and the majority-class reference level. The
-ablation ranks JIN's variants on the **validation** columns only; defaults
-are chosen from that ranking, never from the test set.
+versions: the mean over seeds with a 95% bootstrap confidence interval; the
+paired difference (by seed) of ``jin`` and ``jin_paper`` against every other
+strategy with its interval and a Wilcoxon signed-rank test; the win/tie/loss
+table (a win: the interval of the paired difference lies above 0); the
+majority-class reference level; query seconds. The ablation ranks JIN's
+variants on the **validation** columns only; defaults are chosen from that
+ranking, never from the test set.
 """
 
 import argparse
@@ -29,16 +39,19 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import machine_line, update_results  # noqa: E402
+from benchmarks._common import machine_line, write_result_file  # noqa: E402
 from skfral.experiment import (  # noqa: E402
     VALIDATION_COLUMNS,
+    complete_rounds,
+    confidence_intervals,
+    load_results,
+    paired_comparisons,
     plot_learning_curves,
     run_fral,
-    summarize,
-    summary_markdown,
+    win_tie_loss,
 )
 
-FIGURES = Path(__file__).with_name("figures")
+FIGURES = Path(__file__).with_name("results") / "figures"
 
 # The paper-faithful JIN as we read it: both inconsistencies (KL), the whole
 # batch from the validation-worst group, class balancing; nothing of ours.
@@ -81,25 +94,45 @@ ABLATION = {
         {**JIN_PAPER, "group_criterion": "balanced_mean"},
     ),
     "kcenter_x2": ("jin", {**JIN_PAPER, "diversity": "kcenter", "diversity_factor": 2}),
-    "hard_only_I_adv": ("jin", {**JIN_PAPER, "disagreement": "hard", "weights": (1.0, 0.0)}),
+    "hard_only_I_adv": (
+        "jin",
+        {**JIN_PAPER, "disagreement": "hard", "weights": (1.0, 0.0)},
+    ),
     "hard_kcenter_x2": (
         "jin",
-        {**JIN_PAPER, "disagreement": "hard", "diversity": "kcenter", "diversity_factor": 2},
+        {
+            **JIN_PAPER,
+            "disagreement": "hard",
+            "diversity": "kcenter",
+            "diversity_factor": 2,
+        },
     ),
-    "hard_no_class_balance": ("jin", {**JIN_PAPER, "disagreement": "hard", "class_balance": False}),
+    "hard_no_class_balance": (
+        "jin",
+        {**JIN_PAPER, "disagreement": "hard", "class_balance": False},
+    ),
     "hard_criterion_balanced_mean": (
         "jin",
         {**JIN_PAPER, "disagreement": "hard", "group_criterion": "balanced_mean"},
     ),
     "uncertainty_rank": (
         "jin",
-        {**JIN_PAPER, "disagreement": "hard", "score_aggregation": "rank",
-         "uncertainty_weight": 1.0},
+        {
+            **JIN_PAPER,
+            "disagreement": "hard",
+            "score_aggregation": "rank",
+            "uncertainty_weight": 1.0,
+        },
     ),
     "uncertainty_rank_no_group_restriction": (
         "jin",
-        {**JIN_PAPER, "disagreement": "hard", "score_aggregation": "rank",
-         "uncertainty_weight": 1.0, "group_allocation": "none"},
+        {
+            **JIN_PAPER,
+            "disagreement": "hard",
+            "score_aggregation": "rank",
+            "uncertainty_weight": 1.0,
+            "group_allocation": "none",
+        },
     ),
     "kcenter_x2_rank": (
         "jin",
@@ -125,46 +158,124 @@ SIZES = {
 }
 DEFAULT_SIZES = dict(pool_size=2000, val_size=300, test_size=1500)
 
-# Strategies left out of a data set, and why (stated in RESULTS.md).
-EXCLUDE = {
+# Strategies left out of a data set, and why (stated in the report).
+EXCLUDE = {}
+
+# Per data set: strategies run with other settings, and why (stated in the report).
+OVERRIDES = {
     "digits": {
-        "fal": "FAL refits a SmallCNN adversarially for every (candidate, class): "
-        "about 100 s per query on 2 cores (JIN: under 1 s), too slow for this run"
+        "fal": (
+            ("fal", {"n_candidates": 10, "refit_epochs": 1, "refit": "standard"}),
+            "FAL's refits are standard (not adversarial) fits on digits: with "
+            "adversarial SmallCNN refits for every (candidate, class) a query took "
+            "about 100 s on 2 cores; the candidate set is bounded as on the "
+            "tabular sets (10 candidates, at least the batch size)",
+        ),
     },
 }
 
+DEFAULT_SEEDS = {"quality": 10, "ablation": 5}
+EVAL_ATTACKS = ("pgd", "apgd-ce", "apgd-dlr")
+
+
+def _eval_attack(name):
+    """``None`` (the runner's PGD-20) or an APGD evaluation attack."""
+    if name == "pgd":
+        return None
+    from skfral.nn import APGD  # added by issue 15; fails clearly where absent
+
+    return APGD(loss=name.split("-", 1)[1])
+
+
+def _out_dir(args, dataset, attack="pgd", seed=None):
+    """One folder per (suite, attack, data set, seed): seeds finish one by one."""
+    suite = args.suite if attack == "pgd" else f"{args.suite}_{attack}"
+    folder = Path(args.out) / suite / dataset
+    return folder if seed is None else folder / f"seed_{seed}"
+
+
+def _datasets(args):
+    return args.datasets.split(",") if args.datasets else list(SUITES[args.suite][1])
+
+
+def _strategies(args, dataset):
+    strategies = dict(SUITES[args.suite][0])
+    if args.suite == "quality":
+        for name, (spec, _) in OVERRIDES.get(dataset, {}).items():
+            strategies[name] = spec
+        for name in EXCLUDE.get(dataset, {}):
+            strategies.pop(name, None)
+    if args.strategies:
+        keep = args.strategies.split(",")
+        strategies = {k: v for k, v in strategies.items() if k in keep}
+    return strategies
+
 
 def run_suite(args):
-    strategies, default_datasets = SUITES[args.suite]
-    datasets = args.datasets.split(",") if args.datasets else list(default_datasets)
-    if args.strategies:
-        strategies = {
-            k: v for k, v in strategies.items() if k in args.strategies.split(",")
-        }
-    frames = []
-    for dataset in datasets:
-        sizes = SIZES.get(dataset, DEFAULT_SIZES)
-        excluded = EXCLUDE.get(dataset, {}) if args.suite == "quality" else {}
-        cell_strategies = {k: v for k, v in strategies.items() if k not in excluded}
-        t0 = time.perf_counter()
-        df = run_fral(
-            [dataset],
-            cell_strategies,
-            seeds=args.seeds,
-            n_rounds=args.rounds,
-            budget=args.budget,
-            initial_size=args.initial_size,
-            out_dir=Path(args.out) / args.suite / dataset,
-            n_jobs=args.n_jobs,
-            overwrite=args.overwrite,
-            progress=not args.quiet,
-            **sizes,
-        )
-        print(
-            f"{dataset}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True
-        )
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
+    """Seed by seed over the data sets, so complete paired seeds accumulate."""
+    for seed in range(args.seeds):
+        for dataset in _datasets(args):
+            sizes = SIZES.get(dataset, DEFAULT_SIZES)
+            t0 = time.perf_counter()
+            run_fral(
+                [dataset],
+                _strategies(args, dataset),
+                seeds=[seed],
+                n_rounds=args.rounds,
+                budget=args.budget,
+                initial_size=args.initial_size,
+                out_dir=_out_dir(args, dataset, args.eval_attack, seed),
+                eval_attack=_eval_attack(args.eval_attack),
+                n_jobs=args.n_jobs,
+                overwrite=args.overwrite,
+                progress=not args.quiet,
+                **sizes,
+            )
+            print(
+                f"{dataset} seed {seed}: {time.perf_counter() - t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+METRICS = (
+    "worst_group_robust_accuracy",
+    "worst_group_robust_balanced_accuracy",
+    "worst_group_standard_accuracy",
+    "worst_group_standard_balanced_accuracy",
+)
+SHORT = {
+    "worst_group_robust_accuracy": "WG robust",
+    "worst_group_robust_balanced_accuracy": "WG bal. robust",
+    "worst_group_standard_accuracy": "WG std",
+    "worst_group_standard_balanced_accuracy": "WG bal. std",
+}
+FOCUS = ("jin", "jin_paper")
+N_BOOT = 10_000
+
+
+def load_partial(args, attack="pgd"):
+    """What ``--out`` holds for the suite: (complete rows, incomplete cells)."""
+    frames, expected = [], []
+    for dataset in _datasets(args):
+        strategies = _strategies(args, dataset)
+        expected += [
+            (dataset, s, seed) for s in strategies for seed in range(args.seeds)
+        ]
+        for seed in range(args.seeds):
+            try:
+                frames.append(load_results(_out_dir(args, dataset, attack, seed)))
+            except FileNotFoundError:
+                continue
+    if not frames:
+        return None, None
+    df = pd.concat(frames, ignore_index=True)
+    wanted = {(d, s) for d, s, _ in expected}
+    keep = [
+        (d, s) in wanted for d, s in zip(df["dataset"], df["strategy"], strict=True)
+    ]
+    df = df[pd.Series(keep, index=df.index) & (df["seed"] < args.seeds)]
+    return complete_rounds(df, n_rounds=args.rounds, expected_cells=expected)
 
 
 def reference_levels(df):
@@ -182,18 +293,250 @@ def validation_ranking(df):
     return table.sort_values("all data sets", ascending=False)
 
 
-def report(df, args):
+def _md(header, rows):
+    out = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def _ci(mean, low, high, signed=False):
+    if not pd.notna(mean):
+        return "-"
+    f = "+.3f" if signed else ".3f"
+    if pd.notna(low) and pd.notna(high):
+        return f"{mean:{f}} [{low:{f}}, {high:{f}}]"
+    return f"{mean:{f}}"
+
+
+def completeness(df, incomplete, args):
+    """Which cells and seeds the tables rest on."""
+    lines = []
+    for dataset in _datasets(args):
+        part = df[df["dataset"] == dataset] if df is not None else df
+        n_strategies = len(_strategies(args, dataset))
+        if part is None or part.empty:
+            lines.append(f"- {dataset}: no complete cell yet.")
+            continue
+        cells = part.groupby(["strategy", "seed"]).ngroups
+        seeds_all = [
+            seed
+            for seed, g in part.groupby("seed")
+            if g["strategy"].nunique() == n_strategies
+        ]
+        text = (
+            f"- {dataset}: {cells} of {n_strategies * args.seeds} cells complete; "
+            f"seeds complete for every strategy: {_seeds(seeds_all)}"
+        )
+        inc = (
+            incomplete[incomplete["dataset"] == dataset]
+            if incomplete is not None
+            else []
+        )
+        if len(inc):
+            started = inc[inc["rounds_done"] > 0]
+            text += (
+                f"; {len(inc)} cell(s) not finished ({len(started)} started, "
+                "left out of the tables)"
+            )
+        lines.append(text + ".")
+    return lines
+
+
+def _seeds(seeds):
+    if not seeds:
+        return "none"
+    seeds = sorted(int(s) for s in seeds)
+    if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
+        return f"{seeds[0]}-{seeds[-1]} ({len(seeds)})"
+    return ", ".join(map(str, seeds)) + f" ({len(seeds)})"
+
+
+def dataset_section(sub, dataset, args, apgd=None):
+    """Tables of one data set: values with CIs, W/T/L, JIN's paired differences."""
+    stats = dict(n_boot=N_BOOT, random_state=0)
+    metrics = [m for m in METRICS if m in sub.columns]
+    cis = confidence_intervals(sub, metrics=metrics, **stats)
+    comps = paired_comparisons(sub, metrics=metrics, **stats)
+    wtl = win_tie_loss(comps)
+    strategies = list(dict.fromkeys(sub["strategy"]))
+    seeds = sub.groupby("strategy")["seed"].nunique()
+    parts = [f"### {dataset}", ""]
+    for agg, title in (("rounds", "mean over rounds"), ("final", "final round")):
+        header = ["strategy", "seeds"] + [SHORT[m] for m in metrics]
+        if agg == "rounds":
+            header.append("query s")
+        rows = []
+        q = sub.groupby("strategy")["query_seconds"].mean()
+        for strategy in strategies:
+            row = [strategy, int(seeds[strategy])]
+            for m in metrics:
+                r = cis[
+                    (cis["strategy"] == strategy)
+                    & (cis["metric"] == m)
+                    & (cis["aggregate"] == agg)
+                ].iloc[0]
+                row.append(_ci(r["mean"], r["ci_low"], r["ci_high"]))
+            if agg == "rounds":
+                row.append(f"{q.get(strategy, float('nan')):.2f}")
+            rows.append(row)
+        parts += [
+            f"#### Worst-group accuracy, {title}: mean over seeds [95% bootstrap CI]",
+            "",
+            _md(header, rows),
+            "",
+        ]
+    header = ["strategy"] + [SHORT[m] for m in metrics]
+    rows = []
+    for strategy in strategies:
+        row = [strategy]
+        for m in metrics:
+            r = wtl[
+                (wtl["strategy"] == strategy)
+                & (wtl["metric"] == m)
+                & (wtl["aggregate"] == "rounds")
+            ].iloc[0]
+            row.append(f"{r['wins']} / {r['ties']} / {r['losses']}")
+        rows.append(row)
+    parts += [
+        "#### Wins / ties / losses against every other strategy (mean over rounds)",
+        "",
+        "A win: the 95% bootstrap CI of the paired difference (by seed) lies above "
+        "0; a loss: below 0; a tie: it contains 0.",
+        "",
+        _md(header, rows),
+        "",
+    ]
+    for focus in [f for f in FOCUS if f in strategies]:
+        header = ["baseline"] + [SHORT[m] for m in metrics]
+        rows = []
+        notes = set()
+        for baseline in strategies:
+            if baseline == focus:
+                continue
+            row = [baseline]
+            for m in metrics:
+                r = comps[
+                    (comps["strategy"] == focus)
+                    & (comps["baseline"] == baseline)
+                    & (comps["metric"] == m)
+                    & (comps["aggregate"] == "rounds")
+                ].iloc[0]
+                p = "-" if not pd.notna(r["p_value"]) else f"{r['p_value']:.3f}"
+                mark = {"win": " **W**", "loss": " **L**"}.get(r["outcome"], "")
+                row.append(
+                    f"{_ci(r['mean'], r['ci_low'], r['ci_high'], signed=True)} "
+                    f"p={p} ({r['n_better']}/{r['n_seeds']}){mark}"
+                )
+                if r["note"]:
+                    notes.add(f"{baseline}: {r['note']}")
+            rows.append(row)
+        parts += [
+            f"#### {focus} minus each baseline, mean over rounds: paired difference "
+            "[95% CI], Wilcoxon p, (seeds better / seeds), W = win, L = loss",
+            "",
+            _md(header, rows),
+            "",
+        ]
+        if notes:
+            parts += ["Test notes: " + "; ".join(sorted(notes)) + ".", ""]
+    if apgd is not None and not apgd.empty:
+        parts += apgd_section(sub, apgd, dataset)
+    return parts
+
+
+def apgd_section(pgd, apgd, dataset):
+    """Worst-group robust accuracy under PGD-20 and under APGD, same cells."""
+    m = "worst_group_robust_accuracy"
+    keys = ["strategy", "seed", "round"]
+    both = pgd[keys + [m]].merge(apgd[keys + [m]], on=keys, suffixes=("_pgd", "_apgd"))
+    if both.empty:
+        return []
+    per = both.groupby(["strategy", "seed"])[[f"{m}_pgd", f"{m}_apgd"]].mean()
+    rows = []
+    for strategy, g in per.groupby("strategy", sort=False):
+        gap = g[f"{m}_pgd"] - g[f"{m}_apgd"]
+        rows.append(
+            [
+                strategy,
+                len(g),
+                f"{g[f'{m}_pgd'].mean():.3f}",
+                f"{g[f'{m}_apgd'].mean():.3f}",
+                f"{gap.mean():+.3f} (max {gap.max():+.3f})",
+            ]
+        )
+    return [
+        f"#### {dataset}: worst-group robust accuracy under PGD-20 and APGD "
+        "(mean over rounds; same cells)",
+        "",
+        _md(["strategy", "seeds", "PGD-20", "APGD", "PGD-20 minus APGD"], rows),
+        "",
+    ]
+
+
+def headline(df, args):
+    """JIN's W/T/L per data set on the two robust worst-group metrics."""
+    rows = []
+    for dataset, sub in df.groupby("dataset", sort=False):
+        comps = paired_comparisons(
+            sub,
+            metrics=METRICS[:2],
+            aggregates="rounds",
+            n_boot=N_BOOT,
+            random_state=0,
+        )
+        wtl = win_tie_loss(comps)
+        n_seeds = sub.groupby("strategy")["seed"].nunique().min()
+        for focus in [f for f in FOCUS if f in set(sub["strategy"])]:
+            cells = []
+            for m in METRICS[:2]:
+                r = wtl[(wtl["strategy"] == focus) & (wtl["metric"] == m)].iloc[0]
+                cells.append(f"{r['wins']} / {r['ties']} / {r['losses']}")
+            lost_to = comps[(comps["strategy"] == focus) & (comps["outcome"] == "loss")]
+            lost = sorted(set(lost_to["baseline"]))
+            rows.append([dataset, focus, n_seeds] + cells + [", ".join(lost) or "-"])
+    return _md(
+        [
+            "data set",
+            "strategy",
+            "seeds",
+            "WG robust W/T/L",
+            "WG bal. robust W/T/L",
+            "loses to (either metric)",
+        ],
+        rows,
+    )
+
+
+def report(args):
+    df, incomplete = load_partial(args)
+    if df is None or df.empty:
+        return "No complete cell yet under --out."
+    apgd = None
+    if args.with_apgd:
+        apgd, _ = load_partial(args, attack=args.with_apgd)
     parts = [
         f"Command: `python benchmarks/bench_quality.py {' '.join(sys.argv[1:])}`  ",
         machine_line(),
         "",
-        f"{args.seeds} paired seeds, {args.rounds} rounds of {args.budget} labels after "
-        f"{args.initial_size}; PGD-AT (PGD-10) nets, PGD-20 evaluation on the test set. "
-        "`final` = last round, `rounds` = mean over rounds 0..R. Differences are paired "
-        "(same split and model seeds); `n>` = seeds where the strategy is better.",
+        f"Up to {args.seeds} paired seeds, {args.rounds} rounds of {args.budget} labels "
+        f"after {args.initial_size}; PGD-AT (PGD-10) nets, PGD-20 evaluation on the "
+        "test set. Each (strategy, seed) curve is reduced to its mean over rounds "
+        "0..R (and its final round); the tables give the mean over seeds with a 95% "
+        "percentile bootstrap CI (10,000 resamples of the seeds, seeded), paired "
+        "differences by seed with their bootstrap CI and a two-sided Wilcoxon "
+        "signed-rank test (scipy), and wins / ties / losses (a win: the CI of the "
+        "paired difference lies above 0). Only complete cells are used.",
+        "",
+        "Completeness at the time of writing:",
+        "",
+        *completeness(df, incomplete, args),
         "",
         "Majority-class reference (worst-group accuracy of predicting each group's "
-        "majority class), test set:",
+        "majority class), test set; the balanced trivial level is 1/k (0.5 for two "
+        "classes, 0.1 on digits):",
         "",
     ]
     for name, level in reference_levels(df).items():
@@ -202,16 +545,23 @@ def report(df, args):
         for dataset, why in EXCLUDE.items():
             for strategy, reason in why.items():
                 parts.append(f"\nNot run: {strategy} on {dataset}: {reason}.")
-    FIGURES.mkdir(exist_ok=True)
+        for dataset, over in OVERRIDES.items():
+            for strategy, (_, reason) in over.items():
+                parts.append(f"\nSetting: {strategy} on {dataset}: {reason}.")
+        parts += [
+            "",
+            "#### JIN against every other strategy (mean over rounds; W/T/L out of "
+            "the other strategies)",
+            "",
+            headline(df, args),
+        ]
+    FIGURES.mkdir(parents=True, exist_ok=True)
     for dataset, sub in df.groupby("dataset", sort=False):
-        summary = summarize(sub)
-        text = summary_markdown(summary)
-        # RESULTS.md sections are "## ..."; nest the summary's headings below them.
-        text = "\n".join("##" + ln if ln.startswith("#") else ln for ln in text.splitlines())
-        parts += ["", f"### {dataset}", "", text]
+        sub_apgd = None if apgd is None else apgd[apgd["dataset"] == dataset]
+        parts += [""] + dataset_section(sub, dataset, args, sub_apgd)
         png = FIGURES / f"{args.suite}_{dataset}.png"
         plot_learning_curves(sub, png)
-        parts += ["", f"![{dataset} learning curves](figures/{png.name})"]
+        parts += [f"![{dataset} learning curves](figures/{png.name})"]
     if args.suite == "ablation":
         ranking = validation_ranking(df)
         parts += [
@@ -231,26 +581,58 @@ def main(argv=None):
     parser.add_argument("--suite", choices=sorted(SUITES), default="quality")
     parser.add_argument("--datasets", default=None, help="comma-separated subset")
     parser.add_argument("--strategies", default=None, help="comma-separated subset")
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="default: 10 (quality), 5 (ablation)"
+    )
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--budget", type=int, default=20)
     parser.add_argument("--initial-size", type=int, default=40)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "runs"))
     parser.add_argument("--quiet", action="store_true")
-    parser.add_argument("--write", action="store_true")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="recompute when --out holds another configuration")
+    parser.add_argument(
+        "--write", action="store_true", help="write benchmarks/results/<suite>.md"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="recompute when --out holds another configuration",
+    )
+    parser.add_argument(
+        "--eval-attack",
+        choices=EVAL_ATTACKS,
+        default="pgd",
+        help="evaluation attack of this run (APGD runs go to their own folder)",
+    )
+    parser.add_argument(
+        "--with-apgd",
+        choices=EVAL_ATTACKS[1:],
+        default=None,
+        help="add the APGD column from a run made with --eval-attack",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="report the complete cells under --out without running anything",
+    )
     args = parser.parse_args(argv)
-    df = run_suite(args)
-    text = report(df, args)
+    if args.seeds is None:
+        args.seeds = DEFAULT_SEEDS[args.suite]
+    if not args.report_only:
+        run_suite(args)
+        if args.eval_attack != "pgd":
+            return
+    text = report(args)
     print(text)
     if args.write:
-        heading = {
-            "quality": "## Quality: JIN against the baselines",
-            "ablation": "## Ablation of JIN",
-        }[args.suite]
-        update_results(heading, text)
+        path = write_result_file(f"{args.suite}.md", text, title=TITLES[args.suite])
+        print(f"wrote {path}", file=sys.stderr)
+
+
+TITLES = {
+    "quality": "Quality: JIN against the baselines",
+    "ablation": "Ablation of JIN",
+}
 
 
 if __name__ == "__main__":
