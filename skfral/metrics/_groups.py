@@ -19,6 +19,7 @@ from ._names import GROUP_COLUMNS, GROUP_CRITERIA, STANDARD_ONLY_CRITERIA
 __all__ = [
     "balanced_accuracy",
     "class_recall",
+    "fast_accuracy",
     "flat_labels",
     "group_counts",
     "group_scores",
@@ -44,6 +45,13 @@ def balanced_accuracy(y_true, y_pred):
         )
         warnings.filterwarnings("ignore", message="A single label was found")
         return balanced_accuracy_score(y_true, y_pred)
+
+
+def fast_accuracy(y_true, y_pred):
+    """Share of equal labels: :func:`sklearn.metrics.accuracy_score` for 1-d labels,
+    without its input checks (the bootstrap calls it once per group and resample).
+    """
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
 
 
 def class_recall(y_true, y_pred, *, label):
@@ -123,6 +131,10 @@ def majority_class_levels(y, sensitive_features):
         Share of each group's most frequent class, indexed by group; the
         majority-class level of the report is ``levels.min()``.
 
+    See Also
+    --------
+    fairness_report : Reports ``levels.min()`` as ``majority_class_level``.
+
     Examples
     --------
     >>> from skfral.metrics import majority_class_levels
@@ -187,6 +199,10 @@ def group_scores(
         ``standard_balanced``, ``robust_balanced`` (accuracies from fairlearn
         ``MetricFrame``), ``count`` and ``score``; sorted by ``score``
         ascending, ties in group-label order.
+
+    See Also
+    --------
+    worst_group : The same table from a model (predicts and attacks).
 
     Examples
     --------

@@ -84,6 +84,11 @@ def plot_group_accuracy(report_or_frame, ax=None, *, metric=None):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
+
+    See Also
+    --------
+    plot_robustness_curve : Per-group accuracy over attack radii.
 
     Examples
     --------

@@ -56,6 +56,7 @@ from ._docs import metric_docs
 from ._groups import (
     balanced_accuracy,
     class_recall,
+    fast_accuracy,
     group_counts,
     group_table,
     majority_class_levels,
@@ -94,17 +95,20 @@ _BY_GROUP_COLUMNS = (
 class RobustMetricFrame:
     """fairlearn ``MetricFrame`` s on clean and on adversarial inputs, same groups.
 
-    Returned by :func:`robust_metric_frame`.
+    Returned by :func:`robust_metric_frame` (a plain container: build it with
+    that function); the parameters are stored as attributes of the same names.
 
-    Attributes
+    Parameters
     ----------
     clean : fairlearn.metrics.MetricFrame
         Metrics of the predictions on clean inputs.
     adversarial : fairlearn.metrics.MetricFrame
         Metrics of the predictions on the attack's inputs (made with the true
         labels).
-    y_pred_clean, y_pred_adv : ndarray of shape (n_samples,)
-        The two sets of predictions the frames were computed from.
+    y_pred_clean : ndarray of shape (n_samples,)
+        The predictions on clean inputs the frames were computed from.
+    y_pred_adv : ndarray of shape (n_samples,)
+        The predictions on adversarial inputs.
     group_counts : pandas.Series
         Number of samples of each group that has samples (flat labels, see the
         module notes); empty intersections of several columns are not listed.
@@ -135,6 +139,10 @@ class RobustMetricFrame:
         table : pandas.DataFrame
             Columns ``clean`` and ``adversarial``, one row per group that has
             samples, flat group labels.
+
+        See Also
+        --------
+        plot_group_accuracy : Draws this table.
         """
         clean, adv = self.clean.by_group, self.adversarial.by_group
         if isinstance(clean, pd.DataFrame):
@@ -356,9 +364,23 @@ class FairnessReport(pd.Series):
     most operations; ``pd.DataFrame.from_dict(report.attrs["by_group"],
     orient="index")`` rebuilds the table from a copy that lost the subclass.
 
+    Parameters
+    ----------
+    data, index, dtype, name, copy
+        As for :class:`pandas.Series`; build a report with
+        :func:`fairness_report`, not by hand.
+
     See Also
     --------
     fairness_report : Builds it.
+
+    Examples
+    --------
+    >>> from skfral.metrics import FairnessReport
+    >>> report = FairnessReport({"worst_group_standard_accuracy": 0.5})
+    >>> report.attrs["worst_groups"] = {"worst_group_standard": "a"}
+    >>> report["worst_group_standard"], float(report.round(1).iloc[0])
+    ('a', 0.5)
     """
 
     _metadata = []
@@ -404,7 +426,7 @@ class FairnessReport(pd.Series):
 def _bootstrap(y, y_pred, sf, n_boot, quantiles, seed):
     """fairlearn's MetricFrame bootstrap of the accuracy (``*_ci`` = low, high)."""
     return MetricFrame(
-        metrics={"accuracy": accuracy_score},
+        metrics={"accuracy": fast_accuracy},
         y_true=y,
         y_pred=y_pred,
         sensitive_features=sf,
@@ -449,7 +471,9 @@ def fairness_report(
         Number of bootstrap resamples for confidence intervals of the group
         accuracies (fairlearn's ``MetricFrame(n_boot=..., ci_quantiles=...)``:
         rows are resampled with replacement, the predictions are not remade, so
-        the attack still runs once per batch). ``None``: no intervals.
+        the attack still runs once per batch). ``None``: no intervals. Each
+        resample costs a fairlearn group-by (tens of milliseconds), so 1000
+        resamples take tens of seconds.
     ci : float, default=0.95
         Coverage of the percentile intervals: quantiles ``(1 - ci) / 2`` and
         ``(1 + ci) / 2`` of the bootstrap distribution. Used with ``n_boot``.
@@ -610,7 +634,7 @@ def fairness_report(
                 )
                 bounds = {
                     keys[0]: tuple(float(f["accuracy"]) for f in frame.overall_ci),
-                    keys[1]: tuple(float(f["accuracy"]) for f in frame.group_min_ci),
+                    keys[1]: tuple(float(f["accuracy"]) for f in frame.group_min_ci()),
                 }
             by_group[f"{kind}_ci_low"] = low
             by_group[f"{kind}_ci_high"] = high

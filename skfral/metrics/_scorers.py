@@ -57,6 +57,19 @@ class WorstGroupScorer(_BaseScorer):
     each validation fold to the scorer; ``set_score_request(sensitive_features=
     "alias")`` renames the metadata as usual. Called directly, the scorer
     accepts ``sensitive_features=`` even with routing disabled.
+
+    Parameters
+    ----------
+    kind : {"standard", "robust"}, default="standard"
+        Accuracy on clean inputs, or under ``attack``.
+    attack : object with ``perturb(net, X, y)`` or None, default=None
+        The attack of ``kind="robust"``.
+    balanced : bool, default=False
+        Balanced accuracy inside each group.
+
+    See Also
+    --------
+    make_worst_group_scorer : Builds it, with checked settings.
     """
 
     def __init__(self, kind="standard", *, attack=None, balanced=False):
@@ -75,7 +88,27 @@ class WorstGroupScorer(_BaseScorer):
         )
 
     def __call__(self, estimator, X, y_true, *, sensitive_features=None, **kwargs):
-        """Worst-group accuracy of ``estimator`` on ``X``, ``y_true``."""
+        """Worst-group accuracy of ``estimator`` on ``X``, ``y_true``.
+
+        Parameters
+        ----------
+        estimator : fitted skorch net or Pipeline ending in one
+            The model scored.
+        X : array-like of shape (n_samples, ...)
+            Inputs, as the estimator takes them (a robust scorer attacks them
+            batch by batch, in the net's input space).
+        y_true : array-like of shape (n_samples,)
+            True labels.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
+            Group of every sample; required.
+        **kwargs : dict
+            Any other metadata is refused with a TypeError.
+
+        Returns
+        -------
+        score : float
+            The lowest per-group (balanced) accuracy.
+        """
         return self._score(
             _direct_call,
             estimator,
@@ -145,6 +178,10 @@ def make_worst_group_scorer(kind="standard", *, attack=None, balanced=False):
     scorer : WorstGroupScorer
         Callable ``scorer(estimator, X, y, sensitive_features=s) -> float``;
         ``estimator`` is a fitted skorch net or a Pipeline ending in one.
+
+    See Also
+    --------
+    fairness_report : Every worst-group number at once.
 
     Examples
     --------
