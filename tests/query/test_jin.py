@@ -3,9 +3,11 @@
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from skfral.nn import PGD
 from skfral.query import JINQueryStrategy, disagreement_scores
 from skfral.query._base import round_robin
 
@@ -21,16 +23,29 @@ def jin(data, **kw):
     return JINQueryStrategy(**params)
 
 
-def worst_group_of(strategy, learner, data):
-    table = strategy.utilities(
-        learner, data["X_pool"], sensitive_features=data["s_pool"]
-    )
-    return table.loc[table["group_rank"] == 0, "group"].iloc[0]
+# A deterministic attack (a fixed seed), so that the worst group can be computed
+# here, independently of the strategy's own ranking.
+ATTACK = PGD(eps=0.1, n_steps=2, random_state=0)
+
+
+def group_scores_by_hand(learner, X_val, y_val, s_val, attack=ATTACK):
+    """Mean of clean and robust accuracy per group, with pandas (worst first)."""
+    net = learner.estimator
+    clean = net.predict(X_val) == y_val
+    robust = net.predict(attack.perturb(net, X_val, y_val)) == y_val
+    table = pd.DataFrame({"clean": clean, "robust": robust}).groupby(s_val).mean()
+    return ((table["clean"] + table["robust"]) / 2).sort_values(kind="stable")
+
+
+def worst_group_of(learner, data):
+    return group_scores_by_hand(
+        learner, data["X_val"], data["y_val"], data["s_val"]
+    ).index[0]
 
 
 def test_picks_only_worst_group_when_it_has_enough(learner, fral_data):
-    strategy = jin(fral_data)
-    worst = worst_group_of(strategy, learner, fral_data)
+    strategy = jin(fral_data, attack=ATTACK)
+    worst = worst_group_of(learner, fral_data)
     idx, _ = strategy(
         learner,
         fral_data["X_pool"],
@@ -41,8 +56,8 @@ def test_picks_only_worst_group_when_it_has_enough(learner, fral_data):
 
 
 def test_falls_back_to_next_worst_group(learner, fral_data):
-    strategy = jin(fral_data)
-    worst = worst_group_of(strategy, learner, fral_data)
+    strategy = jin(fral_data, attack=ATTACK)
+    worst = worst_group_of(learner, fral_data)
     n_worst = int((fral_data["s_pool"] == worst).sum())
     idx, _ = strategy(
         learner,
@@ -57,10 +72,40 @@ def test_falls_back_to_next_worst_group(learner, fral_data):
     assert np.all(groups[:n_worst] == worst)
 
 
+def proportional_by_hand(scores, n):
+    """Split ``n`` by each group's deficit to the best group (largest remainders,
+    ties to the worse group). ``scores``: a Series, worst group first."""
+    values = scores.to_numpy(dtype=float)
+    deficit = values.max() - values
+    share = n * deficit / deficit.sum()
+    counts = np.floor(share).astype(int)
+    extra = sorted(range(len(share)), key=lambda j: (counts[j] - share[j], values[j]))
+    for j in extra[: n - counts.sum()]:
+        counts[j] += 1
+    return {g: int(c) for g, c in zip(scores.index, counts) if c > 0}
+
+
+def three_groups(X, s):
+    """The minority (2) and the majority split in two by feature 2."""
+    return np.where(s == 1, 2, (X[:, 2] > 0).astype(int))
+
+
 def test_proportional_allocation_spreads_over_groups(learner, fral_data):
-    strategy = jin(fral_data, group_allocation="proportional")
+    # Three groups: with two, "proportional" would equal "worst".
+    data = dict(fral_data)
+    data["s_val"] = three_groups(data["X_val"], data["s_val"])
+    data["s_pool"] = three_groups(data["X_pool"], data["s_pool"])
+    scores = group_scores_by_hand(learner, data["X_val"], data["y_val"], data["s_val"])
+    assert scores.is_unique
+    n = 10
+    expected = proportional_by_hand(scores, n)
+    assert len(expected) >= 2  # visibly different from "worst" (all from one group)
+    available = pd.Series(data["s_pool"]).value_counts()
+    assert all(available[g] >= c for g, c in expected.items())
+
+    strategy = jin(data, group_allocation="proportional", attack=ATTACK)
     table = strategy.utilities(
-        learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"]
+        learner, data["X_pool"], sensitive_features=data["s_pool"]
     )
     assert set(table.columns) >= {
         "group",
@@ -71,12 +116,15 @@ def test_proportional_allocation_spreads_over_groups(learner, fral_data):
         "predicted_class",
     }
     idx, _ = strategy(
-        learner,
-        fral_data["X_pool"],
-        n_instances=10,
-        sensitive_features=fral_data["s_pool"],
+        learner, data["X_pool"], n_instances=n, sensitive_features=data["s_pool"]
     )
-    assert len(np.unique(idx)) == 10
+    assert len(np.unique(idx)) == n
+    assert pd.Series(data["s_pool"][idx]).value_counts().to_dict() == expected
+    # "worst" takes the whole batch from the worst group
+    idx, _ = jin(data, attack=ATTACK)(
+        learner, data["X_pool"], n_instances=n, sensitive_features=data["s_pool"]
+    )
+    assert set(data["s_pool"][idx]) == {scores.index[0]}
 
 
 class FixedProba(ClassifierMixin, BaseEstimator):
@@ -343,5 +391,8 @@ def test_uncertainty_weight_adds_the_robust_entropy(learner, fral_data):
     )
     with pytest.raises(ValueError, match="uncertainty_weight=-1"):
         jin(fral_data, uncertainty_weight=-1)(
-            learner, fral_data["X_pool"], n_instances=2, sensitive_features=fral_data["s_pool"]
+            learner,
+            fral_data["X_pool"],
+            n_instances=2,
+            sensitive_features=fral_data["s_pool"],
         )
