@@ -1,12 +1,18 @@
-"""The query-strategy contract: validation, seeded selection helpers.
+"""The query-strategy contract: one entry that validates, seeded selection helpers.
 
 Every strategy is a small scikit-learn-style estimator whose ``__init__`` only
-stores keyword-only settings. Calling it the way modAL calls a strategy,
-``strategy(learner, X_pool, n_instances=1, *, sensitive_features=None)``,
-validates the inputs and then runs the private ``_select``. It always returns
+stores keyword-only settings. Calling it,
+``strategy(learner, X_pool, n_instances=1, *, sensitive_features=None,
+X_labelled=None, y_labelled=None)``, checks the settings (its
+``_parameter_constraints``) and the data once, here, and hands the checked
+inputs to the private ``_select(query)``. It always returns
 ``(indices, scores)``: modAL's ``query`` unpacks a 2-tuple and silently calls
 the strategy a second time otherwise.
 """
+
+from dataclasses import dataclass, field
+from numbers import Integral
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +21,8 @@ from sklearn.pipeline import Pipeline
 
 from ..nn import split_estimator
 from ..nn._attacks import encode_labels
+from ..utils._docstring import Substitution, _shared_docs
+from ..utils._param_validation import Interval, ParamsValidationMixin
 from ..utils._validation import (
     check_finite_array,
     check_int,
@@ -22,6 +30,7 @@ from ..utils._validation import (
     check_same_length,
     check_sensitive_features,
     num_samples,
+    take_rows,
 )
 
 __all__ = [
@@ -31,15 +40,6 @@ __all__ = [
     "round_robin",
     "entropy",
 ]
-
-
-def take_rows(X, idx):
-    """Rows ``idx`` of an array, DataFrame, list or lazily loaded array."""
-    if isinstance(X, pd.DataFrame | pd.Series):
-        return X.iloc[idx]
-    if isinstance(X, list):
-        return [X[i] for i in np.asarray(idx)]
-    return X[np.asarray(idx)]
 
 
 def _is_lazy(X):
@@ -55,8 +55,8 @@ def check_inputs_for(estimator, X, name):
     """``X`` as finite numbers with the fitted net's number of features.
 
     The message names ``name`` (``X_pool``, ``X_val``). A Pipeline's own steps
-    validate its raw inputs, and lazily loaded arrays are checked per batch:
-    both are returned as they are.
+    validate its raw inputs (imputers accept NaN), and lazily loaded arrays
+    are checked per batch: both are returned as they are.
     """
     if (isinstance(estimator, Pipeline) and len(estimator.steps) > 1) or _is_lazy(X):
         return X
@@ -134,35 +134,128 @@ def entropy(proba):
     return -(p * np.log(p)).sum(axis=1)
 
 
-class BaseQueryStrategy(BaseEstimator):
+def subsample(positions, size, rng):
+    """A seeded random subset of ``size`` of ``positions`` (all when fewer), sorted."""
+    positions = np.asarray(positions, dtype=np.intp)
+    if size is None or len(positions) <= size:
+        return positions
+    return np.sort(rng.choice(positions, size=size, replace=False))
+
+
+@dataclass
+class Query:
+    """The checked inputs of one call, handed from ``__call__`` to ``_select``.
+
+    ``X_pool`` and ``groups`` are the rows the strategy scores: the whole pool,
+    or the ``max_candidates`` subset drawn by the base class (``positions``
+    maps them back to the pool). ``X_labelled`` / ``y_labelled`` are ``None``
+    when neither the call nor the learner gave a labelled set.
+    """
+
+    estimator: Any
+    X_pool: Any
+    n_instances: int
+    groups: Any
+    rng: np.random.RandomState
+    X_labelled: Any = None
+    y_labelled: Any = None
+    positions: Any = None
+    n_pool: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def labelled(self, owner):
+        """``(X_labelled, y_labelled)``, or a ValueError naming ``owner``."""
+        if self.X_labelled is None:
+            raise ValueError(
+                f"{owner} needs the labelled set: pass X_labelled and y_labelled "
+                "(strategy(estimator, X_pool, n, X_labelled=X_lab, y_labelled=y_lab)) "
+                "or a modAL ActiveLearner holding X_training and y_training."
+            )
+        return self.X_labelled, self.y_labelled
+
+
+@Substitution(
+    random_state=_shared_docs["random_state"],
+    max_candidates=_shared_docs["max_candidates"],
+)
+class BaseQueryStrategy(ParamsValidationMixin, BaseEstimator):
     """Base class of every skfral query strategy.
 
-    Subclasses implement ``_select(learner, X_pool, n_instances, groups, rng)``
-    returning ``(indices, scores)`` for already validated inputs. Class
+    Subclasses declare ``_parameter_constraints`` (checked once per call by
+    ``_validate_params``) and implement ``_select(query)`` returning
+    ``(indices, scores)`` for the already checked :class:`Query`. Class
     attributes say what a strategy needs: ``requires_validation`` (a labelled,
-    grouped validation set ``X_val, y_val, sensitive_features_val``) and
-    ``requires_sensitive_features`` (the pool's groups).
+    grouped validation set ``X_val, y_val, sensitive_features_val``),
+    ``requires_sensitive_features`` (the pool's groups) and
+    ``requires_labelled`` (the labelled set). Strategies with resumable state
+    override :meth:`state_dict` and :meth:`load_state_dict`.
+
+    Parameters
+    ----------
+    {max_candidates}
+    {random_state}
+
+    See Also
+    --------
+    skfral.query.get_strategy : Build a strategy from its short name.
+    skfral.query.to_skactiveml : Use a strategy inside scikit-activeml.
+
+    References
+    ----------
+    .. [1] B. Settles, "Active Learning Literature Survey", University of
+       Wisconsin-Madison, Computer Sciences Technical Report 1648, 2009.
     """
 
     requires_validation = False
     requires_sensitive_features = False
+    requires_labelled = False
+    # Fair strategies draw the max_candidates subset inside their allocated
+    # groups themselves; every other strategy gets it drawn here.
+    _subsample_in_groups = False
+
+    _parameter_constraints: dict = {
+        "max_candidates": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, max_candidates=None, random_state=None):
+        self.max_candidates = max_candidates
+        self.random_state = random_state
 
     def __call__(
-        self, learner, X_pool, n_instances=1, *, sensitive_features=None, **kwargs
+        self,
+        learner,
+        X_pool,
+        n_instances=1,
+        *,
+        sensitive_features=None,
+        X_labelled=None,
+        y_labelled=None,
+        **kwargs,
     ):
         """Choose ``n_instances`` samples of ``X_pool`` to label.
 
         Parameters
         ----------
         learner : modAL ActiveLearner or fitted estimator
-            Its ``estimator`` (the robust model) must be fitted; it is never
-            refitted or modified by the strategy.
+            A modAL learner, or the fitted robust model itself (a skfral
+            robust net or a Pipeline ending in one). It is never refitted or
+            modified by the strategy.
         X_pool : array-like, DataFrame or list of shape (n_pool, ...)
             The unlabelled pool.
         n_instances : int, default=1
             Number of samples to choose.
-        sensitive_features : array-like of shape (n_pool,) or None
+        sensitive_features : array-like of shape (n_pool,) or None, default=None
             The pool samples' groups (required by the fair strategies).
+        X_labelled : array-like of shape (n_labelled, ...) or None, default=None
+            The labelled set (JIN's standard model, FAL's refits, core-set's
+            distances). ``None`` reads ``learner.X_training`` of a modAL
+            learner.
+        y_labelled : array-like of shape (n_labelled,) or None, default=None
+            Labels of ``X_labelled``.
+        **kwargs : dict
+            Refused with a TypeError naming them (modAL passes extra keywords
+            of ``learner.query`` through).
 
         Returns
         -------
@@ -174,8 +267,46 @@ class BaseQueryStrategy(BaseEstimator):
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__} got unexpected keyword argument(s) "
-                f"{sorted(kwargs)}: expected only n_instances and sensitive_features."
+                f"{sorted(kwargs)}: expected only n_instances, sensitive_features, "
+                "X_labelled and y_labelled."
             )
+        query = self._check_query(
+            learner,
+            X_pool,
+            n_instances,
+            sensitive_features=sensitive_features,
+            X_labelled=X_labelled,
+            y_labelled=y_labelled,
+        )
+        indices, scores = self._select(query)
+        indices = np.asarray(indices, dtype=np.intp)
+        scores = np.asarray(scores, dtype=np.float64)
+        if query.positions is not None:
+            indices = query.positions[indices]
+        if (
+            len(indices) != query.n_instances
+            or len(np.unique(indices)) != query.n_instances
+        ):
+            raise RuntimeError(
+                f"{type(self).__name__} selected {len(np.unique(indices))} unique samples "
+                f"instead of {query.n_instances}: this is a bug, please report it."
+            )
+        return indices, np.nan_to_num(scores, nan=0.0, posinf=1e300, neginf=-1e300)
+
+    # ------------------------------------------------------------ checking
+    def _check_query(
+        self,
+        learner,
+        X_pool,
+        n_instances,
+        *,
+        sensitive_features=None,
+        X_labelled=None,
+        y_labelled=None,
+        subsample_pool=True,
+    ):
+        """Every check of one call, once; returns the checked :class:`Query`."""
+        self._validate_params()
         estimator = self._learner_estimator(learner)
         n_pool = num_samples(X_pool, "X_pool")
         if n_pool == 0:
@@ -188,7 +319,7 @@ class BaseQueryStrategy(BaseEstimator):
                 f"n_instances={n_instances} is larger than the pool ({n_pool} samples): "
                 "expected at most the pool size."
             )
-        X_pool = self._check_pool(estimator, X_pool)
+        X_pool = check_inputs_for(estimator, X_pool, "X_pool")
         if sensitive_features is None and self.requires_sensitive_features:
             raise ValueError(
                 f"sensitive_features is required by {type(self).__name__}: pass the "
@@ -200,53 +331,119 @@ class BaseQueryStrategy(BaseEstimator):
             groups = check_sensitive_features(
                 sensitive_features, n_pool, "sensitive_features"
             )
-        rng = check_random_state(getattr(self, "random_state", None), "random_state")
-        indices, scores = self._select(learner, X_pool, n_instances, groups, rng)
-        indices = np.asarray(indices, dtype=np.intp)
-        scores = np.asarray(scores, dtype=np.float64)
-        if len(indices) != n_instances or len(np.unique(indices)) != n_instances:
-            raise RuntimeError(
-                f"{type(self).__name__} selected {len(np.unique(indices))} unique samples "
-                f"instead of {n_instances}: this is a bug, please report it."
-            )
-        return indices, np.nan_to_num(scores, nan=0.0, posinf=1e300, neginf=-1e300)
+        X_lab, y_lab = self._labelled(learner, X_labelled, y_labelled)
+        rng = check_random_state(self.random_state, "random_state")
+        query = Query(
+            estimator=estimator,
+            X_pool=X_pool,
+            n_instances=n_instances,
+            groups=groups,
+            rng=rng,
+            X_labelled=X_lab,
+            y_labelled=y_lab,
+            n_pool=n_pool,
+        )
+        self._check_data(query)
+        if subsample_pool and not self._subsample_in_groups:
+            size = self._candidate_budget(n_instances)
+            if size is not None and size < n_pool:
+                positions = subsample(np.arange(n_pool), size, rng)
+                query.positions = positions
+                query.X_pool = take_rows(X_pool, positions)
+                if groups is not None:
+                    query.groups = groups[positions]
+        return query
 
-    # -------------------------------------------------------------- helpers
+    def _check_data(self, query):
+        """Checks a strategy adds for its own data (validation set, ...)."""
+
+    def _candidate_budget(self, n_instances):
+        """How many pool samples to score: ``max_candidates`` (at least the batch)."""
+        if self.max_candidates is None:
+            return None
+        return max(int(self.max_candidates), n_instances)
+
     @staticmethod
     def _learner_estimator(learner):
         estimator = getattr(learner, "estimator", learner)
         split_estimator(estimator)  # TypeError / NotFittedError with a clear message
         return estimator
 
-    @staticmethod
-    def _check_pool(estimator, X_pool):
-        return check_inputs_for(estimator, X_pool, "X_pool")
-
-    @staticmethod
-    def _labelled(learner):
-        X = getattr(learner, "X_training", None)
-        y = getattr(learner, "y_training", None)
-        if X is None or y is None:
+    def _labelled(self, learner, X_labelled, y_labelled):
+        """The labelled set: given, or a modAL learner's; checked once."""
+        if (X_labelled is None) != (y_labelled is None):
+            given = "X_labelled" if y_labelled is None else "y_labelled"
+            missing = "y_labelled" if y_labelled is None else "X_labelled"
             raise ValueError(
-                "learner has no labelled data (X_training / y_training): pass a modAL "
-                "ActiveLearner initialised with X_training and y_training."
+                f"{given} was given without {missing}: pass both (the labelled "
+                "samples and their labels) or neither."
             )
-        return X, np.asarray(y)
-
-    def _check_validation(self):
-        """Validated ``(X_val, y_val, groups_val)`` of a fair strategy."""
-        X_val, y_val = self.X_val, self.y_val
-        if X_val is None or y_val is None or self.sensitive_features_val is None:
+        if X_labelled is None:
+            X_labelled = getattr(learner, "X_training", None)
+            y_labelled = getattr(learner, "y_training", None)
+            if X_labelled is None or y_labelled is None:
+                if self.requires_labelled:
+                    raise ValueError(
+                        f"{type(self).__name__} needs the labelled set: pass "
+                        "X_labelled and y_labelled, or a modAL ActiveLearner holding "
+                        "X_training and y_training (learner has no labelled data)."
+                    )
+                return None, None
+        check_same_length(X_labelled=X_labelled, y_labelled=y_labelled)
+        y = np.asarray(y_labelled)
+        if y.ndim != 1:
+            y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+        if y.ndim != 1:
             raise ValueError(
-                f"{type(self).__name__} needs X_val, y_val and sensitive_features_val "
-                "(a labelled validation set with groups)."
+                f"y_labelled has shape {y.shape}: expected a 1-d array of labels."
             )
-        n_val = num_samples(X_val, "X_val")
-        check_same_length(X_val=X_val, y_val=y_val)
-        groups_val = check_sensitive_features(
-            self.sensitive_features_val, n_val, "sensitive_features_val"
-        )
-        return X_val, np.asarray(y_val), groups_val
+        return X_labelled, y
 
-    def _select(self, learner, X_pool, n_instances, groups, rng):  # pragma: no cover
+    def _check_settings(self):
+        """Validate the settings (``run_fral`` calls this before any training).
+
+        Kept for callers of the old name: the same as ``_validate_params()``.
+        """
+        self._validate_params()
+
+    # ------------------------------------------------------ resumable state
+    def state_dict(self):
+        """The strategy's resumable state, to continue a run where it stopped.
+
+        Stateless strategies return an empty dict; strategies that carry
+        something from one query to the next (JIN's warm-started standard
+        model) override this and :meth:`load_state_dict`.
+
+        Returns
+        -------
+        state : dict
+            Picklable (numbers, strings, numpy arrays, torch state dicts).
+        """
+        return {}
+
+    def load_state_dict(self, state, *, estimator=None):
+        """Restore a state returned by :meth:`state_dict` (a no-op here).
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`state_dict` of a strategy with the same
+            settings.
+        estimator : estimator or None, default=None
+            The learner's estimator, used as a template for models the state
+            describes (e.g. JIN's standard model when ``standard_estimator``
+            is None).
+
+        Returns
+        -------
+        self : object
+        """
+        if state:
+            raise ValueError(
+                f"{type(self).__name__} keeps no state between queries, but "
+                f"state has keys {sorted(state)}: expected an empty dict."
+            )
+        return self
+
+    def _select(self, query):  # pragma: no cover
         raise NotImplementedError

@@ -3,7 +3,13 @@
 import numpy as np
 
 from ..nn import gradient_embedding, penultimate_embedding, split_estimator
+from ..utils._docstring import Substitution, _shared_docs
 from ._base import BaseQueryStrategy
+
+_DOCS = {
+    "max_candidates": _shared_docs["max_candidates"],
+    "random_state": _shared_docs["random_state"],
+}
 
 __all__ = ["CoreSetSampling", "BADGESampling"]
 
@@ -23,34 +29,49 @@ def _sq_dist_to(points, centers, chunk=4096):
     return np.maximum(best, 0.0)
 
 
-def _embed(learner, X, kind):
-    transform, net = split_estimator(getattr(learner, "estimator", learner))
+def _embed(estimator, X, kind):
+    transform, net = split_estimator(estimator)
     Xt = transform(X)
     fn = penultimate_embedding if kind == "penultimate" else gradient_embedding
     return fn(net, Xt).astype(np.float64)
 
 
+@Substitution(**_DOCS)
 class CoreSetSampling(BaseQueryStrategy):
-    """k-center greedy core-set selection (Sener & Savarese, ICLR 2018).
+    """k-center greedy core-set selection.
 
     Repeatedly picks the pool sample farthest (in the robust net's
     penultimate-layer embedding) from the labelled set and the samples already
     picked. The score of a pick is its distance at the time it was chosen.
+    The labelled set is ``X_labelled`` (or a modAL learner's ``X_training``);
+    without one the first pick is the sample with the largest jitter.
 
     Parameters
     ----------
-    random_state : int, RandomState instance or None, default=None
-        Breaks ties between equal distances.
+    {max_candidates}
+    {random_state}
+
+    See Also
+    --------
+    BADGESampling : k-means++ on gradient embeddings (uncertain and diverse).
+    JINQueryStrategy : JIN's optional k-center diversity inside its batch.
+
+    References
+    ----------
+    .. [1] O. Sener and S. Savarese, "Active Learning for Convolutional
+       Neural Networks: A Core-Set Approach", ICLR 2018.
     """
 
-    def __init__(self, *, random_state=None):
+    def __init__(self, *, max_candidates=None, random_state=None):
+        self.max_candidates = max_candidates
         self.random_state = random_state
 
-    def _select(self, learner, X_pool, n_instances, groups, rng):
-        emb_pool = _embed(learner, X_pool, "penultimate")
-        X_lab = getattr(learner, "X_training", None)
+    def _select(self, query):
+        rng, n_instances = query.rng, query.n_instances
+        emb_pool = _embed(query.estimator, query.X_pool, "penultimate")
+        X_lab = query.X_labelled
         if X_lab is not None and len(X_lab):
-            dist = _sq_dist_to(emb_pool, _embed(learner, X_lab, "penultimate"))
+            dist = _sq_dist_to(emb_pool, _embed(query.estimator, X_lab, "penultimate"))
         else:
             dist = np.full(len(emb_pool), np.inf)
         picked, scores = [], []
@@ -65,8 +86,9 @@ class CoreSetSampling(BaseQueryStrategy):
         return np.asarray(picked), np.asarray(scores)
 
 
+@Substitution(**_DOCS)
 class BADGESampling(BaseQueryStrategy):
-    """Batch Active learning by Diverse Gradient Embeddings (Ash et al., ICLR 2020).
+    """Batch Active learning by Diverse Gradient Embeddings (BADGE).
 
     k-means++ seeding on the gradient embeddings ``(p - onehot(y_hat)) outer h``
     of the last layer: picks are both uncertain (large gradient) and diverse.
@@ -75,15 +97,28 @@ class BADGESampling(BaseQueryStrategy):
 
     Parameters
     ----------
-    random_state : int, RandomState instance or None, default=None
-        Seeds the k-means++ sampling.
+    {max_candidates}
+    {random_state}
+
+    See Also
+    --------
+    CoreSetSampling : k-center greedy on penultimate embeddings.
+    EntropySampling : Uncertainty alone.
+
+    References
+    ----------
+    .. [1] J. T. Ash, C. Zhang, A. Krishnamurthy, J. Langford and A. Agarwal,
+       "Deep Batch Active Learning by Diverse, Uncertain Gradient Lower
+       Bounds", ICLR 2020.
     """
 
-    def __init__(self, *, random_state=None):
+    def __init__(self, *, max_candidates=None, random_state=None):
+        self.max_candidates = max_candidates
         self.random_state = random_state
 
-    def _select(self, learner, X_pool, n_instances, groups, rng):
-        g = _embed(learner, X_pool, "gradient")
+    def _select(self, query):
+        rng, n_instances = query.rng, query.n_instances
+        g = _embed(query.estimator, query.X_pool, "gradient")
         norms = (g**2).sum(axis=1)
         first = int(np.lexsort((rng.permutation(len(g)), -norms))[0])
         picked, scores = [first], [float(norms[first])]

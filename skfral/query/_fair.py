@@ -1,28 +1,24 @@
 """Fair active-learning baselines: worst-group sampling and FAL."""
 
 import copy
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
 from ..nn import final_net, split_estimator
-from ..utils._validation import check_int, check_option, check_real
-from ._base import (
-    BaseQueryStrategy,
-    check_validation_for,
-    entropy,
-    take_rows,
-    top_k,
-)
-from ._groups import (
-    ALLOCATIONS,
-    GROUP_CRITERIA,
-    allocate,
-    default_attack,
-    rank_groups,
-)
+from ..utils._docstring import Substitution, _shared_docs
+from ..utils._param_validation import Interval, StrOptions
+from ._base import entropy, take_rows, top_k
+from ._groups import ALLOCATIONS, GROUP_CRITERIA, BaseFairQueryStrategy, allocate
 
 __all__ = ["WorstGroupSampling", "FALSampling", "stack_rows"]
+
+_DOCS = {
+    "validation_set": _shared_docs["validation_set"],
+    "max_candidates": _shared_docs["max_candidates"],
+    "random_state": _shared_docs["random_state"],
+}
 
 
 def stack_rows(X, X_new):
@@ -34,22 +30,21 @@ def stack_rows(X, X_new):
     return np.concatenate([np.asarray(X), np.asarray(X_new)], axis=0)
 
 
-class WorstGroupSampling(BaseQueryStrategy):
-    """Sample inside the validation-worst group (Abernethy et al., ICML 2022).
+@Substitution(**_DOCS)
+class WorstGroupSampling(BaseFairQueryStrategy):
+    """Sample inside the validation-worst group ("Active Sampling for Min-Max Fairness").
 
-    "Active Sampling for Min-Max Fairness": label where the model serves a
-    group worst. The groups are ranked on the validation set with
-    :func:`skfral.metrics.worst_group`; the batch is taken from the worst group
-    (the next-worst when it runs out), by predictive entropy or at random
-    inside the group.
+    Label where the model serves a group worst. The groups are ranked on the
+    validation set with :func:`skfral.metrics.worst_group`; the batch is taken
+    from the worst group (the next-worst when it runs out), by predictive
+    entropy or at random inside the group.
 
     Parameters
     ----------
-    X_val, y_val, sensitive_features_val : array-like
-        Labelled validation set and its groups.
+    {validation_set}
     attack : object with ``perturb`` or None, default=None
         Attack for the robust validation accuracy; ``None`` uses the robust net's
-        own training attack settings.
+        own training attack settings (:func:`skfral.nn.attack_from_net`).
     group_criterion : str, default="mean"
         How to rank groups: "standard", "robust", "mean" (of the two), or their
         "balanced_*" versions.
@@ -57,12 +52,29 @@ class WorstGroupSampling(BaseQueryStrategy):
         Ranking inside the chosen group.
     group_allocation : {"worst", "proportional"}, default="worst"
         Whole batch from the worst group, or split by deficit to the best group.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the attack and breaks ties.
+    {max_candidates}
+    {random_state}
+
+    See Also
+    --------
+    JINQueryStrategy : Joint inconsistency inside the worst group.
+    FALSampling : Expected fairness gain by refitting.
+    EntropySampling : Entropy over the whole pool.
+
+    References
+    ----------
+    .. [1] J. Abernethy, P. Awasthi, M. Kleindessner, J. Morgenstern, C. Russell
+       and J. Zhang, "Active Sampling for Min-Max Fairness", ICML 2022.
     """
 
-    requires_validation = True
     requires_sensitive_features = True
+
+    _parameter_constraints: dict = {
+        **BaseFairQueryStrategy._parameter_constraints,
+        "group_criterion": [StrOptions(GROUP_CRITERIA)],
+        "within": [StrOptions(("entropy", "random"))],
+        "group_allocation": [StrOptions(ALLOCATIONS)],
+    }
 
     def __init__(
         self,
@@ -74,6 +86,7 @@ class WorstGroupSampling(BaseQueryStrategy):
         group_criterion="mean",
         within="entropy",
         group_allocation="worst",
+        max_candidates=None,
         random_state=None,
     ):
         self.X_val = X_val
@@ -83,37 +96,21 @@ class WorstGroupSampling(BaseQueryStrategy):
         self.group_criterion = group_criterion
         self.within = within
         self.group_allocation = group_allocation
+        self.max_candidates = max_candidates
         self.random_state = random_state
 
-    def _check_settings(self):
-        """Validate the settings (also called by ``run_fral`` before any training)."""
-        check_option(self.within, "within", ("entropy", "random"))
-        check_option(self.group_criterion, "group_criterion", GROUP_CRITERIA)
-        check_option(self.group_allocation, "group_allocation", ALLOCATIONS)
-
-    def _select(self, learner, X_pool, n_instances, groups, rng):
-        self._check_settings()
-        estimator = getattr(learner, "estimator", learner)
-        X_val, y_val, g_val = self._check_validation()
-        attack = (
-            self.attack if self.attack is not None else default_attack(estimator, rng)
-        )
-        table = rank_groups(
-            estimator,
-            X_val,
-            y_val,
-            g_val,
-            attack=attack,
-            criterion=self.group_criterion,
-            pool_groups=groups,
-        )
+    def _select(self, query):
+        rng, groups = query.rng, query.groups
+        attack = self._attack(query)
+        table = self._rank(query, attack, self.group_criterion)
+        alloc = allocate(table, groups, query.n_instances, self.group_allocation)
+        members = self._group_candidates(query, alloc)
         picked, scores = [], []
-        for g, count in allocate(
-            table, groups, n_instances, self.group_allocation
-        ).items():
-            cand = np.flatnonzero(groups == g)
+        for g, count in alloc.items():
+            cand = members[g]
             if self.within == "entropy":
-                s = entropy(estimator.predict_proba(take_rows(X_pool, cand)))
+                proba = query.estimator.predict_proba(take_rows(query.X_pool, cand))
+                s = entropy(proba)
             else:
                 s = rng.random_sample(len(cand))
             top = top_k(s, count, rng)
@@ -122,8 +119,9 @@ class WorstGroupSampling(BaseQueryStrategy):
         return np.asarray(picked), np.asarray(scores)
 
 
-class FALSampling(BaseQueryStrategy):
-    """Fair Active Learning by expected fairness gain (Anahideh et al., 2022).
+@Substitution(**_DOCS)
+class FALSampling(BaseFairQueryStrategy):
+    """Fair Active Learning by expected fairness gain.
 
     For each of ``n_candidates`` random pool samples and each label ``y``
     weighted by the robust model's ``p(y | x)``, a copy of the model is refitted
@@ -132,12 +130,12 @@ class FALSampling(BaseQueryStrategy):
     is measured. The score is ``(1 - alpha) * entropy + alpha * expected gain``,
     both min-max normalised over the candidates. With adversarial refits this
     costs ``n_candidates * n_classes`` adversarial trainings per query: it is
-    the expensive method JIN is measured against.
+    the expensive method JIN is measured against. The labelled set is
+    ``X_labelled, y_labelled`` of the call (or a modAL learner's).
 
     Parameters
     ----------
-    X_val, y_val, sensitive_features_val : array-like
-        Labelled validation set and its groups.
+    {validation_set}
     n_candidates : int, default=20
         Random pool samples scored per query (at least ``n_instances`` are used).
     alpha : float in [0, 1], default=0.5
@@ -151,12 +149,32 @@ class FALSampling(BaseQueryStrategy):
         (see :func:`skfral.metrics.worst_group`).
     attack : object with ``perturb`` or None, default=None
         Attack for robust validation accuracy (``None``: the net's own).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the candidate subset, the attack and tie-breaking.
+    {max_candidates}
+    {random_state}
+
+    See Also
+    --------
+    JINQueryStrategy : The cheap fair robust strategy (no refit per candidate).
+    WorstGroupSampling : Entropy or random picks in the worst group.
+
+    References
+    ----------
+    .. [1] H. Anahideh, A. Asudeh and S. Thirumuruganathan, "Fair Active
+       Learning", Expert Systems with Applications 199, 2022.
     """
 
-    requires_validation = True
     requires_sensitive_features = False
+    requires_labelled = True
+    _subsample_in_groups = False  # FAL does not restrict to groups
+
+    _parameter_constraints: dict = {
+        **BaseFairQueryStrategy._parameter_constraints,
+        "n_candidates": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "refit": [StrOptions(("robust", "standard"))],
+        "refit_epochs": [Interval(Integral, 1, None, closed="left")],
+        "fairness_criterion": [StrOptions(GROUP_CRITERIA)],
+    }
 
     def __init__(
         self,
@@ -170,6 +188,7 @@ class FALSampling(BaseQueryStrategy):
         refit_epochs=2,
         fairness_criterion="mean",
         attack=None,
+        max_candidates=None,
         random_state=None,
     ):
         self.X_val = X_val
@@ -181,7 +200,11 @@ class FALSampling(BaseQueryStrategy):
         self.refit_epochs = refit_epochs
         self.fairness_criterion = fairness_criterion
         self.attack = attack
+        self.max_candidates = max_candidates
         self.random_state = random_state
+
+    def _ranks_groups(self):
+        return False  # the pool's groups are not needed
 
     def _objective(self, model, X_val, y_val, g_val, attack):
         from ..metrics import worst_group
@@ -196,30 +219,17 @@ class FALSampling(BaseQueryStrategy):
         )
         return float(table["score"].iloc[0])
 
-    def _check_settings(self):
-        """Validated ``(n_candidates, alpha, refit_epochs)`` (also called by
-        ``run_fral`` before any training)."""
-        n_cand = check_int(self.n_candidates, "n_candidates", min_value=1)
-        alpha = check_real(self.alpha, "alpha", min_value=0, max_value=1)
-        check_option(self.refit, "refit", ("robust", "standard"))
-        epochs = check_int(self.refit_epochs, "refit_epochs", min_value=1)
-        check_option(self.fairness_criterion, "fairness_criterion", GROUP_CRITERIA)
-        return n_cand, alpha, epochs
-
-    def _select(self, learner, X_pool, n_instances, groups, rng):
-        n_cand, alpha, epochs = self._check_settings()
-        estimator = getattr(learner, "estimator", learner)
-        X_lab, y_lab = self._labelled(learner)
-        X_val, y_val, g_val = self._check_validation()
-        X_val = check_validation_for(estimator, X_val, y_val)
-        attack = (
-            self.attack if self.attack is not None else default_attack(estimator, rng)
-        )
+    def _select(self, query):
+        rng, n_instances = query.rng, query.n_instances
+        estimator, X_pool = query.estimator, query.X_pool
+        X_lab, y_lab = query.labelled(type(self).__name__)
+        X_val, y_val, g_val = self._validation(query)
+        attack = self._attack(query)
         if self.fairness_criterion in ("standard", "balanced_standard"):
             attack = None
         n_pool = len(X_pool) if not hasattr(X_pool, "shape") else X_pool.shape[0]
         cand = rng.choice(
-            n_pool, size=min(n_pool, max(n_cand, n_instances)), replace=False
+            n_pool, size=min(n_pool, max(self.n_candidates, n_instances)), replace=False
         )
         X_cand = take_rows(X_pool, cand)
         proba = estimator.predict_proba(X_cand)
@@ -227,7 +237,7 @@ class FALSampling(BaseQueryStrategy):
         base = self._objective(estimator, X_val, y_val, g_val, attack)
         template = copy.deepcopy(estimator)
         net = final_net(template)
-        net.set_params(warm_start=True, max_epochs=epochs)
+        net.set_params(warm_start=True, max_epochs=self.refit_epochs)
         if self.refit == "standard":
             net.set_params(adversarial=None)
         gain = np.zeros(len(cand))
@@ -247,6 +257,6 @@ class FALSampling(BaseQueryStrategy):
             span = v.max() - v.min()
             return (v - v.min()) / span if span > 0 else np.zeros_like(v)
 
-        score = (1 - alpha) * minmax(ent) + alpha * minmax(gain)
+        score = (1 - self.alpha) * minmax(ent) + self.alpha * minmax(gain)
         top = top_k(score, n_instances, rng)
         return cand[top], score[top]

@@ -1,7 +1,7 @@
-"""JIN: Joint INconsistency (Wu, Su, Chen & Hsu, ICCV 2023 Workshops)."""
+"""JIN: Joint INconsistency (Wu, Chen, Su & Hsu, ICCV 2023 Workshops)."""
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import joblib
 import numpy as np
@@ -9,15 +9,42 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..nn import final_net, penultimate_embedding, split_estimator
-from ..utils._validation import check_int, check_option, check_real
-from ._base import BaseQueryStrategy, entropy, rank_order, round_robin, take_rows
-from ._groups import allocate, default_attack, rank_groups
+from ..utils._docstring import Substitution, _shared_docs
+from ..utils._param_validation import (
+    HasMethods,
+    Interval,
+    Predicate,
+    StrOptions,
+)
+from ..utils._validation import check_option, check_real
+from ._base import entropy, rank_order, round_robin, take_rows
+from ._groups import (
+    ALLOCATIONS,
+    GROUP_CRITERIA,
+    BaseFairQueryStrategy,
+    allocate,
+    rank_groups,
+)
 
 __all__ = ["JINQueryStrategy", "disagreement_scores"]
 
-DISAGREEMENTS = ("kl", "js", "hard")
+DISAGREEMENTS = ("hard", "kl", "js")
 AGGREGATIONS = ("sum", "rank")
 _EPS = 1e-12
+
+
+def _is_number_pair(w):
+    if not isinstance(w, tuple | list | np.ndarray) or len(w) != 2:
+        return False
+    return all(isinstance(v, Real) and not isinstance(v, bool | np.bool_) for v in w)
+
+
+def _can_warm_start(model):
+    """Only nets that continue training with ``warm_start`` and ``max_epochs``."""
+    if model is None:
+        return False
+    params = final_net(model).get_params(deep=False)
+    return "warm_start" in params and "max_epochs" in params
 
 
 def _kl(p, q):
@@ -31,10 +58,24 @@ def disagreement_scores(p, q, kind="kl"):
 
     Parameters
     ----------
-    p, q : ndarray of shape (n_samples, n_classes)
+    p : ndarray of shape (n_samples, n_classes)
+        First probability matrix (rows sum to 1), e.g. the robust model's
+        prediction on the benign input.
+    q : ndarray of shape (n_samples, n_classes)
+        Second probability matrix, e.g. the prediction on the adversarial
+        input, or the standard model's.
     kind : {"kl", "js", "hard"}, default="kl"
         ``"kl"``: ``KL(p || q)``; ``"js"``: Jensen-Shannon divergence;
         ``"hard"``: 1 where the arg-max classes differ, else 0.
+
+    Returns
+    -------
+    scores : ndarray of float of shape (n_samples,)
+        One disagreement per row, non-negative.
+
+    See Also
+    --------
+    JINQueryStrategy : Uses these scores for both of its inconsistencies.
 
     Examples
     --------
@@ -67,11 +108,16 @@ def _rank01(v):
     return (ranks - 1) / (len(v) - 1)
 
 
-class JINQueryStrategy(BaseQueryStrategy):
+@Substitution(
+    validation_set=_shared_docs["validation_set"],
+    max_candidates=_shared_docs["max_candidates"],
+    random_state=_shared_docs["random_state"],
+)
+class JINQueryStrategy(BaseFairQueryStrategy):
     """Joint INconsistency query strategy for Fair Robust Active Learning.
 
-    From the paper (Wu et al., arXiv:2209.10729): two cheap prediction
-    inconsistencies, computed with no retraining per candidate,
+    From the paper [1]_: two cheap prediction inconsistencies, computed with
+    no retraining per candidate,
 
     * **robust inconsistency** ``I_adv(x) = D(p_rob(x), p_rob(x_adv))``: the
       robust model on a benign input against its PGD example (made with the
@@ -87,17 +133,22 @@ class JINQueryStrategy(BaseQueryStrategy):
     classes (the paper's "class imbalance mitigation"). See the user guide for
     what the ablation benchmark measured for each choice.
 
+    The labelled set the standard model is trained on is ``X_labelled,
+    y_labelled`` of the call, or a modAL learner's ``X_training, y_training``.
+
     Parameters
     ----------
-    X_val, y_val, sensitive_features_val : array-like
-        Labelled validation set with groups, used to find the worst group.
+    {validation_set}
     attack : object with ``perturb`` or None, default=None
         Attack for ``I_adv`` and for robust validation accuracy; ``None`` uses a
-        :class:`~skfral.nn.PGD` with the robust net's own training settings.
+        :class:`~skfral.nn.PGD` with the robust net's own training settings
+        (:func:`skfral.nn.attack_from_net`).
     standard_estimator : estimator or None, default=None
         The standard model; ``None`` means a clone of the learner's estimator
         with ``adversarial=None`` on its final net. A clone is fitted; the
-        object passed is never modified.
+        object passed is never modified. Any classifier with ``fit`` and
+        ``predict_proba`` works; only nets with ``warm_start`` and
+        ``max_epochs`` (skorch) are warm-started, others are refitted.
     group_criterion : str, default="mean"
         Worst-group criterion on validation: "standard", "robust", "mean" (of
         standard and robust accuracy), or "balanced_standard",
@@ -117,7 +168,8 @@ class JINQueryStrategy(BaseQueryStrategy):
         seed noise). ``disagreement="kl"`` is the paper-faithful setting as we
         read it.
     weights : tuple of two floats, default=(1.0, 1.0)
-        ``(w_adv, w_mod)``: ``(1, 0)`` is only I_adv, ``(0, 1)`` only I_mod.
+        ``(w_adv, w_mod)``, non-negative and not both 0: ``(1, 0)`` is only
+        I_adv, ``(0, 1)`` only I_mod.
     class_balance : bool, default=True
         Take the top candidates round-robin over predicted classes.
     score_aggregation : {"sum", "rank"}, default="sum"
@@ -139,15 +191,32 @@ class JINQueryStrategy(BaseQueryStrategy):
         to the score (our extension, not in the paper; ``0`` leaves JIN as the
         paper defines it). Ranked like the other terms under
         ``score_aggregation="rank"``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the attack and breaks ties.
+    {max_candidates}
+    {random_state}
 
     Attributes
     ----------
     standard_estimator_ : estimator
         The standard model fitted at the last call.
     n_standard_fits_ : int
-        Number of standard-model fits so far (one per call).
+        Number of standard-model fits so far: one per query, except that a
+        query right after :meth:`utilities` on the same labelled set reuses
+        the model ``utilities`` fitted.
+
+    See Also
+    --------
+    disagreement_scores : The divergences ``D``.
+    WorstGroupSampling : Entropy or random picks inside the worst group.
+    FALSampling : Expected fairness gain (refits per candidate; expensive).
+    skfral.query.to_skactiveml : Use JIN in a scikit-activeml loop.
+
+    References
+    ----------
+    .. [1] Y.-C. Wu, Y.-A. Chen, C.-C. Su and W. H. Hsu, "Fair Robust Active
+       Learning by Joint Inconsistency", ICCV 2023 Workshops (AROW);
+       arXiv:2209.10729.
+    .. [2] A. Madry, A. Makelov, L. Schmidt, D. Tsipras and A. Vladu, "Towards
+       Deep Learning Models Resistant to Adversarial Attacks", ICLR 2018.
 
     Examples
     --------
@@ -164,13 +233,39 @@ class JINQueryStrategy(BaseQueryStrategy):
     ...                                 attack_n_steps=2, random_state=0)
     >>> learner = ActiveLearner(net, query_strategy=jin, X_training=X[50:70],
     ...                         y_training=y[50:70])
-    >>> idx, _ = learner.query(X[70:], n_instances=4, sensitive_features=s[70:])
+    >>> idx, rows = learner.query(X[70:], n_instances=4, sensitive_features=s[70:])
     >>> len(idx)
+    4
+
+    Without modAL, on the fitted net and its labelled set:
+
+    >>> idx, scores = jin(learner.estimator, X[70:], 4, sensitive_features=s[70:],
+    ...                   X_labelled=X[50:70], y_labelled=y[50:70])
+    >>> len(set(idx.tolist()))
     4
     """
 
-    requires_validation = True
     requires_sensitive_features = True
+    requires_labelled = True
+
+    _parameter_constraints: dict = {
+        **BaseFairQueryStrategy._parameter_constraints,
+        "standard_estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "group_criterion": [StrOptions(GROUP_CRITERIA)],
+        "group_allocation": [StrOptions((*ALLOCATIONS, "none"))],
+        "disagreement": [StrOptions(DISAGREEMENTS)],
+        "weights": [
+            Predicate(
+                _is_number_pair, "a pair of numbers (w_adv, w_mod)", invalid=(1.0,)
+            )
+        ],
+        "class_balance": ["boolean"],
+        "score_aggregation": [StrOptions(AGGREGATIONS)],
+        "warm_start_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "diversity": [StrOptions(("kcenter",)), None],
+        "diversity_factor": [Interval(Integral, 1, None, closed="left")],
+        "uncertainty_weight": [Interval(Real, 0, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -190,6 +285,7 @@ class JINQueryStrategy(BaseQueryStrategy):
         diversity=None,
         diversity_factor=3,
         uncertainty_weight=0.0,
+        max_candidates=None,
         random_state=None,
     ):
         self.X_val = X_val
@@ -207,85 +303,164 @@ class JINQueryStrategy(BaseQueryStrategy):
         self.diversity = diversity
         self.diversity_factor = diversity_factor
         self.uncertainty_weight = uncertainty_weight
+        self.max_candidates = max_candidates
         self.random_state = random_state
 
-    # ------------------------------------------------------------ settings
-    def _check_settings(self):
-        check_option(self.disagreement, "disagreement", DISAGREEMENTS)
-        check_option(self.score_aggregation, "score_aggregation", AGGREGATIONS)
-        check_option(self.diversity, "diversity", (None, "kcenter"))
-        check_option(
-            self.group_allocation, "group_allocation", ("worst", "proportional", "none")
-        )
-        w = self.weights
-        if (
-            not isinstance(w, tuple | list | np.ndarray)
-            or len(w) != 2
-            or not all(isinstance(v, Real) and not isinstance(v, bool) for v in w)
-        ):
-            raise TypeError(
-                f"weights={w!r} is invalid: expected a pair of numbers (w_adv, w_mod)."
-            )
-        w_adv = check_real(w[0], "weights[0]", min_value=0)
-        w_mod = check_real(w[1], "weights[1]", min_value=0)
+    def _validate_params(self):
+        """The constraints, then the weights: each >= 0, not both 0."""
+        super()._validate_params()
+        w_adv = check_real(self.weights[0], "weights[0]", min_value=0)
+        w_mod = check_real(self.weights[1], "weights[1]", min_value=0)
         if w_adv + w_mod == 0:
             raise ValueError(
-                "weights=(0, 0) is invalid: expected at least one positive weight."
+                f"weights={tuple(self.weights)!r} is invalid: expected at least one "
+                "positive weight."
             )
-        if not isinstance(self.class_balance, bool | np.bool_):
-            raise TypeError(
-                f"class_balance={self.class_balance!r}: expected True or False."
-            )
-        if self.warm_start_epochs is not None:
-            check_int(self.warm_start_epochs, "warm_start_epochs", min_value=1)
-        return w_adv, w_mod
+
+    def _ranks_groups(self):
+        return self.group_allocation != "none"
 
     # ------------------------------------------------------- standard model
-    def _fit_standard(self, estimator, X_lab, y_lab):
+    def _fit_standard(self, estimator, X_lab, y_lab, *, keep_for_next=False):
+        """Fit (or warm-start, or reuse) the standard model on the labelled set.
+
+        ``keep_for_next`` (``utilities``): the next query on the same labelled
+        set reuses this model instead of fitting again.
+        """
         n = len(y_lab)
-        prev = getattr(self, "_standard_memo", None)
+        memo = getattr(self, "_standard_memo", None)
         model = getattr(self, "standard_estimator_", None)
+        full_hash = joblib.hash((X_lab, y_lab))
+        same_source = memo is not None and memo.get("source") in (None, id(estimator))
+        if (
+            model is not None
+            and memo is not None
+            and memo.get("reusable")
+            and same_source
+            and memo["n"] == n
+            and memo["hash"] == full_hash
+        ):
+            memo["reusable"] = keep_for_next
+            return model
         warm = False
-        can_warm = (
-            "warm_start" in final_net(model).get_params()
-            if model is not None
-            else False
-        )
-        if prev is not None and can_warm and n >= prev["n"]:
+        if (
+            memo is not None
+            and _can_warm_start(model)
+            and n >= memo["n"]
+            and same_source
+        ):
             head = joblib.hash(
-                (take_rows(X_lab, np.arange(prev["n"])), y_lab[: prev["n"]])
+                (take_rows(X_lab, np.arange(memo["n"])), y_lab[: memo["n"]])
             )
-            warm = head == prev["hash"] and prev["source"] == id(estimator)
+            warm = head == memo["hash"]
         if not warm:
-            template = (
-                self.standard_estimator
-                if self.standard_estimator is not None
-                else estimator
-            )
-            if not (hasattr(template, "fit") and hasattr(template, "predict_proba")):
-                raise TypeError(
-                    f"standard_estimator={template!r} is not a classifier: expected an "
-                    "estimator with fit and predict_proba (or None for a clone of the "
-                    "learner's net without attack)."
-                )
-            model = clone(template)
+            model = clone(self._standard_template(estimator))
             if self.standard_estimator is None:
                 final_net(model).set_params(adversarial=None)
         else:
-            net = final_net(model)
             epochs = self.warm_start_epochs
             if epochs is None:
                 epochs = max(1, math.ceil(final_net(estimator).max_epochs / 3))
-            net.set_params(warm_start=True, max_epochs=epochs)
+            final_net(model).set_params(warm_start=True, max_epochs=epochs)
         model.fit(X_lab, y_lab)
         self.standard_estimator_ = model
         self.n_standard_fits_ = getattr(self, "n_standard_fits_", 0) + 1
         self._standard_memo = {
             "n": n,
-            "hash": joblib.hash((X_lab, y_lab)),
+            "hash": full_hash,
             "source": id(estimator),
+            "reusable": keep_for_next,
         }
         return model
+
+    def _standard_template(self, estimator):
+        if self.standard_estimator is not None:
+            return self.standard_estimator
+        if estimator is None:
+            raise ValueError(
+                "estimator is required to restore JIN's standard model when "
+                "standard_estimator is None: pass the learner's estimator, "
+                "load_state_dict(state, estimator=learner.estimator)."
+            )
+        return estimator
+
+    # ------------------------------------------------------ resumable state
+    def state_dict(self):
+        """JIN's resumable state: the warm-started standard model and its memo.
+
+        Returns
+        -------
+        state : dict
+            Empty before the first query. Otherwise ``n_fits``, ``memo_n``,
+            ``memo_hash``, ``reusable`` and ``standard``: the standard net's
+            state (:func:`skfral.nn._checkpoint.get_net_state`: tensors, numbers
+            and strings, safe for ``torch.load(weights_only=True)``), or
+            ``None`` for a standard model that is not warm-started (it is then
+            refitted from scratch after a restore, as it would have been).
+        """
+        from ..nn._checkpoint import get_net_state
+
+        model = getattr(self, "standard_estimator_", None)
+        if model is None:
+            return {}
+        memo = getattr(self, "_standard_memo", None) or {}
+        warm = _can_warm_start(model)
+        return {
+            "standard": get_net_state(model) if warm else None,
+            "n_fits": int(getattr(self, "n_standard_fits_", 0)),
+            "memo_n": int(memo.get("n", -1)) if warm else -1,
+            "memo_hash": str(memo.get("hash", "")) if warm else "",
+            "reusable": bool(memo.get("reusable", False)) and warm,
+        }
+
+    def load_state_dict(self, state, *, estimator=None):
+        """Restore a state from :meth:`state_dict`; the next query continues as before.
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`state_dict` of a JIN with the same settings
+            (an empty dict resets nothing and restores nothing).
+        estimator : estimator or None, default=None
+            The learner's estimator: the template of the standard model when
+            ``standard_estimator`` is None (required then), and the model the
+            restored memo belongs to.
+
+        Returns
+        -------
+        self : JINQueryStrategy
+        """
+        from ..nn._checkpoint import set_net_state
+
+        if not isinstance(state, dict):
+            raise TypeError(
+                f"state has type {type(state).__name__}: expected the dict returned "
+                "by state_dict()."
+            )
+        if not state:
+            return self
+        missing = sorted({"standard", "n_fits", "memo_n", "memo_hash"} - set(state))
+        if missing:
+            raise ValueError(
+                f"state lacks the key(s) {missing}: expected a dict returned by "
+                "JINQueryStrategy.state_dict()."
+            )
+        self.n_standard_fits_ = int(state["n_fits"])
+        if state["standard"] is None:
+            return self
+        model = clone(self._standard_template(estimator))
+        if self.standard_estimator is None:
+            final_net(model).set_params(adversarial=None)
+        set_net_state(model, state["standard"])
+        self.standard_estimator_ = model
+        if state["memo_n"] >= 0:
+            self._standard_memo = {
+                "n": int(state["memo_n"]),
+                "hash": str(state["memo_hash"]),
+                "source": None if estimator is None else id(estimator),
+                "reusable": bool(state.get("reusable", False)),
+            }
+        return self
 
     # ------------------------------------------------------------ scoring
     def _components(self, estimator, standard, X, attack):
@@ -308,10 +483,13 @@ class JINQueryStrategy(BaseQueryStrategy):
         if kind == "hard":
             out["I_adv_soft"] = disagreement_scores(p_rob, p_adv, "kl")
             out["I_mod_soft"] = disagreement_scores(p_std, p_rob, "kl")
+        if self.diversity is not None:
+            out["embedding"] = penultimate_embedding(net, Xt)
         return out
 
-    def _combine(self, comp, w_adv, w_mod):
-        w_ent = check_real(self.uncertainty_weight, "uncertainty_weight", min_value=0)
+    def _combine(self, comp):
+        w_adv, w_mod = (float(w) for w in self.weights)
+        w_ent = float(self.uncertainty_weight)
         if self.score_aggregation == "rank":
             score = w_adv * _rank01(comp["I_adv"]) + w_mod * _rank01(comp["I_mod"])
             if w_ent:
@@ -327,52 +505,36 @@ class JINQueryStrategy(BaseQueryStrategy):
                 secondary = secondary + w_ent * comp["entropy"]
         return score, secondary
 
-    def _prepare(self, learner, groups, rng):
-        w = self._check_settings()
-        estimator = getattr(learner, "estimator", learner)
-        X_lab, y_lab = self._labelled(learner)
-        X_val, y_val, g_val = self._check_validation()
-        attack = (
-            self.attack if self.attack is not None else default_attack(estimator, rng)
-        )
-        if not callable(getattr(attack, "perturb", None)):
-            raise TypeError(
-                f"attack={attack!r} has no perturb(net, X, y) method: expected a "
-                "skfral.nn.PGD or an object with that method."
-            )
+    def _prepare(self, query, *, keep_for_next=False):
+        """Attack, validation ranking (or None) and standard model of one call."""
+        X_lab, y_lab = query.labelled(type(self).__name__)
+        attack = self._attack(query)
         table = None
         if self.group_allocation != "none":
-            table = rank_groups(
-                estimator,
-                X_val,
-                y_val,
-                g_val,
-                attack=attack,
-                criterion=self.group_criterion,
-                pool_groups=groups,
-            )
-        standard = self._fit_standard(estimator, X_lab, y_lab)
-        return w, estimator, attack, table, standard
-
-    def _select(self, learner, X_pool, n_instances, groups, rng):
-        (w_adv, w_mod), estimator, attack, table, standard = self._prepare(
-            learner, groups, rng
+            table = self._rank(query, attack, self.group_criterion, ranker=rank_groups)
+        standard = self._fit_standard(
+            query.estimator, X_lab, y_lab, keep_for_next=keep_for_next
         )
+        return attack, table, standard
+
+    def _select(self, query):
+        rng, n_instances, groups = query.rng, query.n_instances, query.groups
+        attack, table, standard = self._prepare(query)
         if table is None:  # no group restriction
             groups = np.zeros(len(groups), dtype=np.int64)
+            query.groups = groups
             alloc = {0: n_instances}
         else:
             alloc = allocate(table, groups, n_instances, self.group_allocation)
-        cand = np.flatnonzero(np.isin(groups, list(alloc)))
-        comp = self._components(estimator, standard, take_rows(X_pool, cand), attack)
-        score, secondary = self._combine(comp, w_adv, w_mod)
+        members = self._group_candidates(query, alloc)
+        cand = np.sort(np.concatenate([members[g] for g in alloc]))
+        comp = self._components(
+            query.estimator, standard, take_rows(query.X_pool, cand), attack
+        )
+        score, secondary = self._combine(comp)
         picked, picked_scores = [], []
         cand_groups = groups[cand]
         pred = comp["predicted_class"]
-        emb = None
-        if self.diversity is not None:
-            transform, net = split_estimator(estimator)
-            emb = penultimate_embedding(net, transform(take_rows(X_pool, cand)))
         for g, count in alloc.items():
             local = np.flatnonzero(cand_groups == g)
             sec = None if secondary is None else secondary[local]
@@ -380,8 +542,8 @@ class JINQueryStrategy(BaseQueryStrategy):
             take = (
                 round_robin(order, pred, count) if self.class_balance else order[:count]
             )
-            if emb is not None:
-                take = self._diversify(order, take, pred, emb)
+            if self.diversity is not None:
+                take = self._diversify(order, take, pred, comp["embedding"])
             picked.extend(cand[take])
             picked_scores.extend(score[take])
         return np.asarray(picked), np.asarray(picked_scores)
@@ -391,34 +553,53 @@ class JINQueryStrategy(BaseQueryStrategy):
 
         For each predicted class with quota ``q`` in ``take``, k-center greedy
         (starting from the best-scored sample) over that class's
-        ``diversity_factor * q`` best candidates.
+        ``diversity_factor * q`` best candidates. A sample is never chosen
+        twice, even when rows repeat (duplicates are at distance 0).
         """
-        factor = check_int(self.diversity_factor, "diversity_factor", min_value=1)
+        factor = int(self.diversity_factor)
         quotas = pd.Series(pred[take]).value_counts(sort=False)
         out = []
         for c, q in quotas.items():
-            queue = (
-                order[pred[order] == c][: factor * int(q)]
-                if self.class_balance
-                else order[: factor * len(take)]
-            )
-            chosen = [queue[0]]
+            if self.class_balance:
+                queue = order[pred[order] == c][: factor * int(q)]
+                want = int(q)
+            else:
+                queue = order[: factor * len(take)]
+                want = len(take)
+            chosen = [0]
             dist = ((emb[queue] - emb[queue[0]]) ** 2).sum(axis=1)
-            while len(chosen) < min(
-                int(q) if self.class_balance else len(take), len(queue)
-            ):
-                j = int(np.argmax(dist))
-                chosen.append(queue[j])
+            dist[0] = -np.inf
+            while len(chosen) < min(want, len(queue)):
+                j = int(np.argmax(dist))  # first of the farthest not yet chosen
+                chosen.append(j)
                 dist = np.minimum(dist, ((emb[queue] - emb[queue[j]]) ** 2).sum(axis=1))
-            out.extend(chosen)
+                dist[chosen] = -np.inf
+            out.extend(queue[chosen])
             if not self.class_balance:
                 break
         return np.asarray(out, dtype=np.intp)
 
-    def utilities(self, learner, X_pool, *, sensitive_features):
+    def utilities(
+        self, learner, X_pool, *, sensitive_features, X_labelled=None, y_labelled=None
+    ):
         """Per-sample components for inspection and plots.
 
-        Fits the standard model (once) and scores *every* pool sample.
+        Fits the standard model (a query that follows on the same labelled
+        set reuses it) and scores *every* pool sample (``max_candidates`` is
+        not applied). The inputs are checked exactly as by a query.
+
+        Parameters
+        ----------
+        learner : modAL ActiveLearner or fitted estimator
+            As for a query: a modAL learner or the fitted robust model.
+        X_pool : array-like, DataFrame or list of shape (n_pool, ...)
+            The unlabelled pool.
+        sensitive_features : array-like of shape (n_pool,)
+            The pool samples' groups.
+        X_labelled : array-like of shape (n_labelled, ...) or None, default=None
+            The labelled set (``None``: the modAL learner's ``X_training``).
+        y_labelled : array-like of shape (n_labelled,) or None, default=None
+            Labels of ``X_labelled``.
 
         Returns
         -------
@@ -430,28 +611,19 @@ class JINQueryStrategy(BaseQueryStrategy):
             model's prediction) and ``candidate`` (whether the default
             ``"worst"`` allocation would rank it).
         """
-        from ..utils._validation import (
-            check_random_state,
-            check_sensitive_features,
-            num_samples,
+        query = self._check_query(
+            learner,
+            X_pool,
+            1,
+            sensitive_features=sensitive_features,
+            X_labelled=X_labelled,
+            y_labelled=y_labelled,
+            subsample_pool=False,
         )
-
-        estimator = self._learner_estimator(learner)
-        n_pool = num_samples(X_pool, "X_pool")
-        if n_pool == 0:
-            raise ValueError(
-                "X_pool is empty: expected at least one unlabelled sample."
-            )
-        X_pool = self._check_pool(estimator, X_pool)
-        groups = check_sensitive_features(
-            sensitive_features, n_pool, "sensitive_features"
-        )
-        rng = check_random_state(self.random_state, "random_state")
-        (w_adv, w_mod), estimator, attack, table, standard = self._prepare(
-            learner, groups, rng
-        )
-        comp = self._components(estimator, standard, X_pool, attack)
-        score, _ = self._combine(comp, w_adv, w_mod)
+        attack, table, standard = self._prepare(query, keep_for_next=True)
+        comp = self._components(query.estimator, standard, query.X_pool, attack)
+        score, _ = self._combine(comp)
+        groups = query.groups
         rank = {g: i for i, g in enumerate(table.index)} if table is not None else {}
         group_rank = np.asarray([rank.get(g, 0) for g in groups])
         return pd.DataFrame(

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..utils._docstring import Substitution, _shared_docs
+from ..utils._validation import num_samples
 from ._base import BaseQueryStrategy, entropy, top_k
 
 __all__ = [
@@ -11,14 +13,30 @@ __all__ = [
     "LeastConfidenceSampling",
 ]
 
+_DOCS = {
+    "max_candidates": _shared_docs["max_candidates"],
+    "random_state": _shared_docs["random_state"],
+}
 
+
+@Substitution(**_DOCS)
 class RandomSampling(BaseQueryStrategy):
     """Uniformly random picks from the pool: the reference every strategy must beat.
 
     Parameters
     ----------
-    random_state : int, RandomState instance or None, default=None
-        Seeds the picks.
+    {max_candidates}
+    {random_state}
+
+    See Also
+    --------
+    EntropySampling : The cheap uncertainty baseline.
+    WorstGroupSampling : Random or entropy picks inside the worst group.
+
+    References
+    ----------
+    .. [1] B. Settles, "Active Learning Literature Survey", University of
+       Wisconsin-Madison, Computer Sciences Technical Report 1648, 2009.
 
     Examples
     --------
@@ -33,52 +51,92 @@ class RandomSampling(BaseQueryStrategy):
     ((3,), (3,))
     """
 
-    def __init__(self, *, random_state=None):
+    def __init__(self, *, max_candidates=None, random_state=None):
+        self.max_candidates = max_candidates
         self.random_state = random_state
 
-    def _select(self, learner, X_pool, n_instances, groups, rng):
-        n_pool = len(X_pool) if not hasattr(X_pool, "shape") else X_pool.shape[0]
-        scores = rng.random_sample(n_pool)
-        idx = top_k(scores, n_instances, rng)
+    def _select(self, query):
+        scores = query.rng.random_sample(num_samples(query.X_pool, "X_pool"))
+        idx = top_k(scores, query.n_instances, query.rng)
         return idx, scores[idx]
 
 
 class _ProbaStrategy(BaseQueryStrategy):
-    def __init__(self, *, random_state=None):
+    def __init__(self, *, max_candidates=None, random_state=None):
+        self.max_candidates = max_candidates
         self.random_state = random_state
 
     def _uncertainty(self, proba):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _select(self, learner, X_pool, n_instances, groups, rng):
-        estimator = getattr(learner, "estimator", learner)
-        scores = self._uncertainty(estimator.predict_proba(X_pool))
-        idx = top_k(scores, n_instances, rng)
+    def _select(self, query):
+        scores = self._uncertainty(query.estimator.predict_proba(query.X_pool))
+        idx = top_k(scores, query.n_instances, query.rng)
         return idx, scores[idx]
 
 
+@Substitution(**_DOCS)
 class EntropySampling(_ProbaStrategy):
-    """Highest predictive entropy of the robust model (Shannon 1948; Settles 2009).
+    """Highest predictive entropy of the robust model.
+
+    The score is ``-sum_c p_c log p_c`` (nats); ties are broken by
+    ``random_state``.
 
     Parameters
     ----------
-    random_state : int, RandomState instance or None, default=None
-        Breaks ties between equal scores.
+    {max_candidates}
+    {random_state}
+
+    See Also
+    --------
+    MarginSampling : Smallest margin between the two most probable classes.
+    LeastConfidenceSampling : Lowest probability of the predicted class.
+    WorstGroupSampling : Entropy inside the validation-worst group.
+
+    References
+    ----------
+    .. [1] C. E. Shannon, "A Mathematical Theory of Communication", Bell
+       System Technical Journal 27, 1948.
+    .. [2] B. Settles, "Active Learning Literature Survey", University of
+       Wisconsin-Madison, Computer Sciences Technical Report 1648, 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfral.query import EntropySampling
+    >>> from skfral.nn import MLP, RobustNeuralNetClassifier
+    >>> X = np.random.RandomState(0).randn(40, 2).astype("float32")
+    >>> net = RobustNeuralNetClassifier(MLP, module__n_features=2, adversarial=None,
+    ...                                 max_epochs=2).fit(X, (X[:, 0] > 0).astype(int))
+    >>> idx, scores = EntropySampling(max_candidates=20, random_state=0)(net, X, 3)
+    >>> len(set(idx.tolist()))
+    3
     """
 
     def _uncertainty(self, proba):
         return entropy(proba)
 
 
+@Substitution(**_DOCS)
 class MarginSampling(_ProbaStrategy):
-    """Smallest margin between the two most probable classes (Scheffer et al. 2001).
+    """Smallest margin between the two most probable classes.
 
     The score is ``-(p_1 - p_2)`` so that larger is more informative.
 
     Parameters
     ----------
-    random_state : int, RandomState instance or None, default=None
-        Breaks ties between equal scores.
+    {max_candidates}
+    {random_state}
+
+    See Also
+    --------
+    EntropySampling : Highest predictive entropy.
+    LeastConfidenceSampling : Lowest probability of the predicted class.
+
+    References
+    ----------
+    .. [1] T. Scheffer, C. Decomain and S. Wrobel, "Active Hidden Markov
+       Models for Information Extraction", IDA 2001.
     """
 
     def _uncertainty(self, proba):
@@ -88,15 +146,26 @@ class MarginSampling(_ProbaStrategy):
         return -(part[:, -1] - part[:, -2])
 
 
+@Substitution(**_DOCS)
 class LeastConfidenceSampling(_ProbaStrategy):
-    """Lowest probability of the predicted class (Lewis & Gale 1994).
+    """Lowest probability of the predicted class.
 
     The score is ``1 - max_c p_c``.
 
     Parameters
     ----------
-    random_state : int, RandomState instance or None, default=None
-        Breaks ties between equal scores.
+    {max_candidates}
+    {random_state}
+
+    See Also
+    --------
+    EntropySampling : Highest predictive entropy.
+    MarginSampling : Smallest margin between the two most probable classes.
+
+    References
+    ----------
+    .. [1] D. D. Lewis and W. A. Gale, "A Sequential Algorithm for Training
+       Text Classifiers", SIGIR 1994.
     """
 
     def _uncertainty(self, proba):
