@@ -23,11 +23,12 @@ from ._introspect import (
 )
 from ._labels import encode_labels
 from ._modules import MLP, SmallCNN
-from ._net import RobustNeuralNetClassifier
+from ._net import InputScaleWarning, RobustNeuralNetClassifier
 
 __all__ = [
     "APGD",
     "FGSM",
+    "InputScaleWarning",
     "MLP",
     "PGD",
     "RobustNeuralNetClassifier",

@@ -3,11 +3,14 @@
 Strategies and metrics call these with numpy in, numpy out; torch stays here.
 """
 
+import contextlib
+
 import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from skorch import NeuralNet
+from skorch.utils import is_dataset
 
 from ._attacks import eval_mode
 
@@ -71,6 +74,15 @@ def set_final_params(estimator, **params):
 
 
 def _batches(net, X):
+    """Device batches of ``X``: streamed for arrays and lazy arrays (skfral nets),
+    skorch's DataLoader otherwise (Datasets, dicts, other skorch nets)."""
+    stream = getattr(net, "iter_input_batches", None)
+    if callable(stream) and not (
+        is_dataset(X) or isinstance(X, dict) or torch.is_tensor(X)
+    ):
+        for _rows, xb in stream(X):
+            yield xb
+        return
     dataset = net.get_dataset(X)
     for batch in net.get_iterator(dataset, training=False):
         xb = batch[0] if isinstance(batch, list | tuple) else batch
@@ -79,6 +91,16 @@ def _batches(net, X):
             if not torch.is_tensor(xb)
             else xb.to(net.device)
         )
+
+
+def _inference(net):
+    context = getattr(net, "inference_context", None)
+    if callable(context):
+        return context()
+    stack = contextlib.ExitStack()
+    stack.enter_context(eval_mode(net))
+    stack.enter_context(torch.no_grad())
+    return stack
 
 
 def penultimate_embedding(net, X):
@@ -94,10 +116,10 @@ def penultimate_embedding(net, X):
     module = net.module_
     outputs = []
     features = getattr(module, "features", None)
-    with eval_mode(net), torch.no_grad():
+    with _inference(net):
         if callable(features):
             for xb in _batches(net, X):
-                outputs.append(features(xb).flatten(1).cpu().numpy())
+                outputs.append(features(xb).flatten(1).float().cpu().numpy())
         else:
             linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
             if not linears:
@@ -108,7 +130,7 @@ def penultimate_embedding(net, X):
             captured = []
             hook = linears[-1].register_forward_hook(
                 lambda _m, inputs, _out: captured.append(
-                    inputs[0].flatten(1).cpu().numpy()
+                    inputs[0].flatten(1).float().cpu().numpy()
                 )
             )
             try:
