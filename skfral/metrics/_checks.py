@@ -154,6 +154,8 @@ def check_eps_list(eps):
     if isinstance(eps, Real) and not isinstance(eps, bool):
         eps = [eps]
     try:
+        if isinstance(eps, str | bytes | dict):
+            raise TypeError
         values = list(eps)
     except TypeError:
         raise TypeError(
