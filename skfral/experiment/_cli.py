@@ -5,11 +5,15 @@ Examples::
     skfral run --datasets adult --strategies jin,random,entropy --seeds 5 \\
         --rounds 10 --budget 50 --initial-size 100 --out results/ --n-jobs 2
     skfral run --config experiment.toml
+    skfral run --data loans.csv --target approved --sensitive race --dry-run
+    skfral run --image-folder UTKFace/ --layout utkface --target gender \\
+        --sensitive race --image-size 64 --out faces/
     skfral report results/
     skfral demo            # Adult, JIN against 4 baselines, 3 seeds, < 5 min on 2 cores
 
 Bad input exits with status 2 and one line ``skfral: error: <message>`` on
-stderr; success exits with 0.
+stderr; success exits with 0; Ctrl-C exits with 130 after
+``skfral: interrupted; rerun the same command to resume``.
 """
 
 import argparse
@@ -17,14 +21,20 @@ import sys
 import time
 from pathlib import Path
 
+from .._version import __version__
+
 __all__ = ["main", "CONFIG_KEYS", "DEMO_SETTINGS", "config_to_kwargs"]
 
 # Keys of a --config TOML file; each mirrors the flag of the same name
 # (``initial_size`` is ``--initial-size``). ``estimator_params`` is a table of
 # final-net parameters; ``strategies`` may be a table label -> name or
-# label -> {strategy = "jin", <parameters>}.
+# label -> {strategy = "jin", <parameters>}. ``data`` is a table (path, target,
+# sensitive, categorical, drop, name) for a CSV or Parquet file, ``image_folder``
+# one (path, layout, target, sensitive, image_size, name) for a face folder.
 CONFIG_KEYS = (
     "datasets",
+    "data",
+    "image_folder",
     "strategies",
     "seeds",
     "rounds",
@@ -159,18 +169,24 @@ def read_config(path):
     return config
 
 
-def config_to_kwargs(config):
-    """Turn config keys (flags' names) into :func:`run_fral` keyword arguments."""
+def config_to_kwargs(config, *, infos=None):
+    """Turn config keys (flags' names) into :func:`run_fral` keyword arguments.
+
+    ``data`` and ``image_folder`` tables are read here (the user's data set
+    is labelled with the file's name unless the table sets ``name``); what
+    was inferred from them goes into the dict ``infos`` when one is given.
+    """
     unknown = [k for k in config if k not in CONFIG_KEYS]
     if unknown:
         raise ValueError(
             f"unknown key {unknown[0]!r}: expected some of {', '.join(CONFIG_KEYS)}."
         )
     cfg = {**_DEFAULTS, **{k: v for k, v in config.items() if v is not None}}
-    if "datasets" not in cfg:
+    if not any(k in cfg for k in ("datasets", "data", "image_folder")):
         raise ValueError(
-            "no data set given: pass --datasets (e.g. --datasets adult,german) or "
-            "datasets = [...] in the config file."
+            "no data set given: pass --datasets (e.g. --datasets adult,german), "
+            "--data FILE.csv --target COLUMN --sensitive COLUMN, or --image-folder "
+            "(or datasets = [...], [data] or [image_folder] in the config file)."
         )
     for key in ("quiet", "overwrite", "warm_start"):
         if not isinstance(cfg[key], bool):
@@ -194,8 +210,24 @@ def config_to_kwargs(config):
         attack["eps"] = _number(cfg["attack_eps"], "attack_eps")
     if cfg.get("attack_steps") is not None:
         attack["n_steps"] = cfg["attack_steps"]
+    datasets = cfg.get("datasets")
+    if "data" in cfg or "image_folder" in cfg:
+        from ._settings import _split_names
+        from ._userdata import load_user_data
+
+        own, found = load_user_data(cfg)
+        if infos is not None:
+            infos.update(found)
+        names = {} if datasets is None else {n: n for n in _split_names(datasets)}
+        clash = sorted(set(names) & set(own))
+        if clash:
+            raise ValueError(
+                f"data set name {clash[0]!r} is both a bundled data set and your "
+                "data: set name = ... in the [data] or [image_folder] table."
+            )
+        datasets = {**names, **own}
     kwargs = {
-        "datasets": cfg["datasets"],
+        "datasets": datasets,
         "strategies": _strategies(cfg["strategies"]),
         "seeds": _seeds(cfg["seeds"]),
         "n_rounds": cfg["rounds"],
@@ -222,6 +254,9 @@ def _parser():
         prog="skfral",
         description="Fair Robust Active Learning experiments: JIN against baselines.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="{run,report,demo}")
     sub.required = True
 
@@ -236,6 +271,40 @@ def _parser():
         "--datasets",
         help="comma-separated: synthetic, adult, adult_race, "
         "german, german_age, digits",
+    )
+    own = run.add_argument_group(
+        "your own data",
+        "a CSV/Parquet table (--data) or a face-image folder (--image-folder); "
+        "also [data] / [image_folder] tables in --config",
+    )
+    own.add_argument("--data", metavar="PATH", help="a CSV or Parquet file")
+    own.add_argument("--image-folder", metavar="PATH", help="a folder of face images")
+    own.add_argument("--target", metavar="COLUMN", help="the label column/attribute")
+    own.add_argument(
+        "--sensitive",
+        metavar="COLUMN",
+        action="append",
+        help="a group column/attribute; repeat for intersectional groups",
+    )
+    own.add_argument(
+        "--categorical",
+        metavar="COL,COL",
+        help="numeric columns to treat as categories (object, category and bool "
+        "columns are categorical anyway)",
+    )
+    own.add_argument("--drop", metavar="COL,COL", help="columns to leave out")
+    own.add_argument(
+        "--layout",
+        choices=["utkface", "celeba", "fairface"],
+        help="image folder layout",
+    )
+    own.add_argument(
+        "--image-size", type=int, metavar="N", help="images resized to N x N"
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what was inferred (columns, groups, classes, split sizes) and exit",
     )
     run.add_argument(
         "--strategies",
@@ -365,8 +434,12 @@ def _cmd_run(args):
         "overwrite": args.overwrite,
     }
     config.update({k: v for k, v in flags.items() if v is not None})
-    kwargs = config_to_kwargs(config)
+    _own_data_flags(args, config)
+    infos = {}
+    kwargs = config_to_kwargs(config, infos=infos)
     quiet = not kwargs["progress"]
+    if args.dry_run:
+        return _dry_run(kwargs, infos)
     start = time.perf_counter()
     df = run_fral(**kwargs)
     elapsed = time.perf_counter() - start
@@ -381,6 +454,88 @@ def _cmd_run(args):
     else:
         _print(summary_markdown(summarize(df)), quiet)
         _print(f"Done in {elapsed:.0f} s (pass --out to keep the results).", quiet)
+    return 0
+
+
+def _own_data_flags(args, config):
+    """``--data`` / ``--image-folder`` and their column flags into config tables."""
+    table = {
+        "path": args.data,
+        "target": args.target,
+        "sensitive": args.sensitive,
+        "categorical": args.categorical,
+        "drop": args.drop,
+    }
+    images = {
+        "path": args.image_folder,
+        "target": args.target,
+        "sensitive": args.sensitive,
+        "layout": args.layout,
+        "image_size": args.image_size,
+    }
+    wanted = [k for k in ("data", "image_folder") if config.get(k) is not None]
+    wanted += [
+        k
+        for k, flag in (("data", args.data), ("image_folder", args.image_folder))
+        if flag is not None and k not in wanted
+    ]
+    if len(wanted) > 1 and (args.target or args.sensitive):
+        raise ValueError(
+            "--target/--sensitive apply to one data source, but both --data and "
+            "--image-folder are given: put each in its [data] / [image_folder] table "
+            "of a config file."
+        )
+    for key, given in (("data", table), ("image_folder", images)):
+        given = {k: v for k, v in given.items() if v is not None}
+        if key in wanted:
+            spec = config.get(key) or {}
+            if not isinstance(spec, dict):
+                raise TypeError(
+                    f"{key}={spec!r} has type {type(spec).__name__}: expected a table "
+                    f"[{key}] with path, target and sensitive."
+                )
+            config[key] = {**spec, **given}
+    if not wanted:
+        stray = [
+            f"--{name.replace('_', '-')}"
+            for name in (
+                "target",
+                "sensitive",
+                "categorical",
+                "drop",
+                "layout",
+                "image_size",
+            )
+            if getattr(args, name) is not None
+        ]
+        if stray:
+            raise ValueError(
+                f"{stray[0]} needs --data (a CSV or Parquet file) or --image-folder."
+            )
+
+
+def _dry_run(kwargs, infos):
+    from ._registry import load_dataset
+    from ._settings import check_strategies
+    from ._userdata import describe
+
+    check_strategies(kwargs["strategies"])
+    datasets = kwargs["datasets"]
+    if not isinstance(datasets, dict):
+        from ._settings import _split_names
+
+        datasets = {n: n for n in _split_names(datasets)}
+    blocks = []
+    for label, value in datasets.items():
+        info = {}
+        if isinstance(value, str):
+            X, y, s = load_dataset(value)
+            info = {"format": f"bundled data set {value!r}"}
+        else:
+            X, y, s = value
+        blocks.append(describe(label, X, y, s, infos.get(label, info), kwargs))
+    print("\n".join(blocks), flush=True)
+    print("skfral run --dry-run: nothing was trained or written.", flush=True)
     return 0
 
 
@@ -463,7 +618,13 @@ def main(argv=None):
         print(f"skfral: error: {message}", file=sys.stderr, flush=True)
         return 2
     except KeyboardInterrupt:
-        print("skfral: interrupted", file=sys.stderr, flush=True)
+        resumable = getattr(args, "out", None) is not None or args.command == "demo"
+        hint = (
+            "rerun the same command to resume"
+            if resumable or getattr(args, "config", None)
+            else "pass --out to make a run resumable"
+        )
+        print(f"skfral: interrupted; {hint}", file=sys.stderr, flush=True)
         return 130
 
 

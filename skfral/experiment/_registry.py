@@ -8,7 +8,6 @@ Tabular data get an :class:`~skfral.nn.MLP` trained with PGD-10 at
 ``eps=8/255``, step ``2/255``, clipped to ``[0, 1]``.
 """
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,9 +15,14 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.pipeline import Pipeline
 
 from ..nn import MLP, RobustNeuralNetClassifier, SmallCNN, final_net
-from ..utils._validation import check_same_length
+from ..utils._validation import (
+    check_same_length,
+    check_sensitive_features,
+    did_you_mean,
+)
 
 __all__ = [
     "DATASETS",
@@ -80,8 +84,7 @@ def dataset_names():
 
 def unknown_name_message(kind, name, valid):
     """``"Unknown data set 'adlt' (did you mean 'adult'?): expected one of ..."``."""
-    hint = difflib.get_close_matches(str(name), list(valid), n=1)
-    did = f" (did you mean {hint[0]!r}?)" if hint else ""
+    did = did_you_mean(name, valid)
     return f"Unknown {kind} {name!r}{did}: expected one of {', '.join(valid)}."
 
 
@@ -115,8 +118,23 @@ def load_dataset(name):
     return tuple(np.array(a, copy=True) for a in _load_cached(name))
 
 
+def _is_table(X):
+    return isinstance(X, pd.DataFrame)
+
+
+def _is_lazy(X):
+    return hasattr(X, "subset") and not isinstance(X, np.ndarray | pd.DataFrame)
+
+
 def check_user_data(name, data):
-    """Validate user data: ``(X, y, s)`` or a Bunch with data, target, sensitive."""
+    """Validate user data: ``(X, y, s)`` or a Bunch with data, target, sensitive.
+
+    ``X`` is a numeric array (tabular or NCHW images), a raw pandas DataFrame
+    (numeric and categorical columns, missing values: the estimator's
+    pipeline encodes and imputes it, see :func:`build_estimator`) or a lazy
+    image array. ``y`` and ``s`` come back as numpy arrays (several sensitive
+    columns as intersectional labels); nothing the user gave is modified.
+    """
     if isinstance(data, Mapping) and {"data", "target", "sensitive"} <= set(data):
         data = (data["data"], data["target"], data["sensitive"])
     if not isinstance(data, tuple | list) or len(data) != 3:
@@ -125,25 +143,46 @@ def check_user_data(name, data):
             "(X, y, s) of inputs, labels and groups, or a Bunch with data, target and "
             "sensitive."
         )
-    X, y, s = (np.asarray(a) for a in data)
+    X, y, s = data
+    if not (_is_table(X) or _is_lazy(X)):
+        X = np.asarray(X)
+    y = y.to_numpy() if isinstance(y, pd.Series | pd.DataFrame) else np.asarray(y)
     check_same_length(X=X, y=y, s=s)
-    if X.ndim < 2:
-        raise ValueError(
-            f"datasets[{name!r}]: X has shape {X.shape}: expected (n_samples, "
-            "n_features) "
-            "or NCHW images."
-        )
-    if not np.issubdtype(X.dtype, np.number):
-        raise ValueError(
-            f"datasets[{name!r}]: X has dtype {X.dtype}: expected numeric features "
-            "(encode categories first)."
-        )
-    if np.issubdtype(X.dtype, np.inexact) and not np.isfinite(X).all():
-        n_bad = int((~np.isfinite(X)).reshape(len(X), -1).any(axis=1).sum())
-        raise ValueError(
-            f"datasets[{name!r}]: X contains NaN or infinity in {n_bad} sample(s): "
-            "impute or drop them first."
-        )
+    s = check_sensitive_features(s, len(y), name=f"datasets[{name!r}]: s")
+    if _is_table(X):
+        if X.shape[1] == 0:
+            raise ValueError(
+                f"datasets[{name!r}]: X is a DataFrame without columns: expected at "
+                "least one feature column."
+            )
+    elif not _is_lazy(X):
+        if X.ndim < 2:
+            raise ValueError(
+                f"datasets[{name!r}]: X has shape {X.shape}: expected (n_samples, "
+                "n_features) or NCHW images."
+            )
+        if not np.issubdtype(X.dtype, np.number):
+            raise ValueError(
+                f"datasets[{name!r}]: X has dtype {X.dtype}: expected numeric features "
+                "(encode categories first, or pass a pandas DataFrame: the default "
+                "pipeline then encodes, imputes and scales it)."
+            )
+        if np.issubdtype(X.dtype, np.inexact) and not np.isfinite(X).all():
+            n_bad = int((~np.isfinite(X)).reshape(len(X), -1).any(axis=1).sum())
+            raise ValueError(
+                f"datasets[{name!r}]: X contains NaN or infinity in {n_bad} "
+                "sample(s): impute or drop them first (or pass a pandas DataFrame: "
+                "the default pipeline then imputes missing values)."
+            )
+        X = X.astype(np.float32, copy=False)
+    if y.ndim == 1 and len(y):
+        missing = pd.isna(y)
+        if missing.any():
+            raise ValueError(
+                f"datasets[{name!r}]: y has {int(missing.sum())} missing label(s) "
+                f"(first at row {int(np.flatnonzero(missing)[0])}): expected a label "
+                "for every sample."
+            )
     try:
         n_classes = len(pd.unique(y.reshape(-1))) if y.ndim == 1 else None
     except TypeError:  # pragma: no cover - unhashable labels
@@ -153,7 +192,7 @@ def check_user_data(name, data):
             f"datasets[{name!r}]: y has a single class {y[:1].tolist()}: expected at "
             "least 2 classes."
         )
-    return X.astype(np.float32, copy=False), y, s
+    return X, y, s
 
 
 def data_kind(X):
@@ -232,8 +271,12 @@ def build_estimator(estimator, X, classes, random_state, estimator_params=None):
         ``None``: :func:`default_estimator`; a callable
         ``(n_features_or_shape, n_classes, random_state) -> estimator``; or an
         estimator (a skorch net or a Pipeline ending in one) that is cloned.
-    X : ndarray
-        The data (only its shape is used).
+    X : ndarray, DataFrame or lazy image array
+        The data (only its shape, and a DataFrame's columns, are used). For a
+        raw DataFrame, anything but a Pipeline is preceded by
+        :func:`skfral.datasets.make_tabular_preprocessor` ``(X)`` (impute,
+        one-hot encode, standardise), which the learner fits on the labelled
+        set at every round; a Pipeline is used as given.
     classes : ndarray
         Every label of the data set; set as the final net's ``classes`` when
         that is ``None``.
@@ -241,8 +284,22 @@ def build_estimator(estimator, X, classes, random_state, estimator_params=None):
         Seed given to the callable and set on the final net.
     estimator_params : dict or None
         ``set_params`` of the *final net* (e.g. ``{"max_epochs": 5}``).
+
+    Returns
+    -------
+    estimator : estimator
+        A new, unfitted estimator.
     """
-    shape = X.shape[1] if X.ndim == 2 else tuple(X.shape[1:])
+    preprocessor = None
+    if isinstance(X, pd.DataFrame) and not isinstance(estimator, Pipeline):
+        from ..datasets import make_tabular_preprocessor
+
+        preprocessor = make_tabular_preprocessor(X)
+        # The width after one-hot encoding: categories come from every row's
+        # features (no label, no statistic), so it is the same at every round.
+        shape = clone(preprocessor).fit(X.iloc[:1]).transform(X.iloc[:1]).shape[1]
+    else:
+        shape = X.shape[1] if len(X.shape) == 2 else tuple(X.shape[1:])
     if estimator is None:
         est = default_estimator(shape, len(classes), random_state, classes=classes)
     elif isinstance(estimator, BaseEstimator):
@@ -252,23 +309,20 @@ def build_estimator(estimator, X, classes, random_state, estimator_params=None):
         if not isinstance(est, BaseEstimator):
             raise TypeError(
                 f"estimator callable returned {type(est).__name__}: expected a "
-                "scikit-learn "
-                "estimator (a skfral RobustNeuralNetClassifier or a Pipeline ending "
-                "in one)."
+                "scikit-learn estimator (a skfral RobustNeuralNetClassifier or a "
+                "Pipeline ending in one)."
             )
     else:
         raise TypeError(
             f"estimator={estimator!r} has type {type(estimator).__name__}: expected "
-            "None, "
-            "an estimator to clone, or a callable (n_features_or_shape, n_classes, "
-            "random_state) -> estimator."
+            "None, an estimator to clone, or a callable (n_features_or_shape, "
+            "n_classes, random_state) -> estimator."
         )
     net = final_net(est)
     if not hasattr(net, "module") or not hasattr(net, "classes"):
         raise TypeError(
             f"estimator ends in {type(net).__name__}: expected a skorch classifier "
-            "such "
-            "as skfral.nn.RobustNeuralNetClassifier (or a Pipeline ending in one)."
+            "such as skfral.nn.RobustNeuralNetClassifier (or a Pipeline ending in one)."
         )
     params = dict(estimator_params or {})
     if net.classes is None:
@@ -277,4 +331,6 @@ def build_estimator(estimator, X, classes, random_state, estimator_params=None):
         params["random_state"] = random_state
     if params:
         net.set_params(**params)
+    if preprocessor is not None and not isinstance(est, Pipeline):
+        est = Pipeline([("preprocess", preprocessor), ("net", est)])
     return est

@@ -199,6 +199,35 @@ def row_from_record(row):
 
 
 # --------------------------------------------------------------------- run
+GRID_KEYS = ("datasets", "strategies", "seeds")
+"""Config keys a folder may grow along without ``overwrite`` (not hashed)."""
+
+
+def _shared(config):
+    return {k: v for k, v in config.items() if k not in GRID_KEYS}
+
+
+def _grid_conflicts(old, new):
+    """``["strategies['jin']", ...]``: labels defined differently before."""
+    out = []
+    for key in ("datasets", "strategies"):
+        before, now = old.get(key) or {}, new.get(key) or {}
+        for label in now:
+            if label in before and jsonable(before[label]) != jsonable(now[label]):
+                out.append(f"{key}[{label!r}]")
+    return out
+
+
+def _merge_grid(old, new):
+    """``new`` with the grid of ``old`` kept: labels and seeds of both, old first."""
+    merged = dict(new)
+    for key in ("datasets", "strategies"):
+        merged[key] = {**(old.get(key) or {}), **(new.get(key) or {})}
+    seeds = list(old.get("seeds") or [])
+    merged["seeds"] = seeds + [k for k in new.get("seeds") or [] if k not in seeds]
+    return merged
+
+
 class RunStore:
     """The manifest of an ``out_dir``: refuses a different config, resets on request."""
 
@@ -221,42 +250,56 @@ class RunStore:
             ) from None
 
     def open(self, config, *, overwrite=False, version=None):
-        """Check or write the manifest; return the number of finished rounds on disk."""
+        """Check or write the manifest; return the hash of the shared settings.
+
+        The hash covers every setting but the grid (:data:`GRID_KEYS`: data
+        sets, strategies, seeds), so a folder grows: a rerun that adds seeds,
+        strategies or data sets reuses the finished cells and records the
+        union. A label that comes back with a different definition (a
+        strategy's parameters, another data set) is a different configuration.
+        """
         if self.root.exists() and not self.root.is_dir():
             raise ValueError(f"out_dir={str(self.root)!r} exists and is not a folder.")
-        digest = config_hash(config)
+        digest = config_hash(_shared(config))
         manifest = self.read_manifest()
-        if manifest is not None and manifest.get("config_hash") != digest:
-            if not overwrite:
-                old = manifest.get("config", {})
+        merged = config
+        if manifest is not None:
+            old = manifest.get("config", {})
+            changed = []
+            if config_hash(_shared(old)) != digest:
                 changed = sorted(
                     k
-                    for k in set(old) | set(config)
+                    for k in (set(old) | set(config)) - set(GRID_KEYS)
                     if jsonable(old.get(k)) != jsonable(config.get(k))
                 )
-                what = f" (differs in: {', '.join(changed)})" if changed else ""
-                raise ValueError(
-                    f"out_dir={str(self.root)!r} holds results of a different "
-                    "configuration"
-                    f"{what}: pass overwrite=True (command line: --overwrite) to "
-                    "delete them "
-                    "and start again, or choose another out_dir."
-                )
-            self.reset()
-            manifest = None
-        if manifest is None:
-            self.root.mkdir(parents=True, exist_ok=True)
-            atomic_write(
-                self.manifest_path,
-                dump_json(
-                    {
-                        "format": FORMAT_VERSION,
-                        "skfral_version": version,
-                        "config_hash": digest,
-                        "config": config,
-                    }
-                ),
-            )
+                changed = changed or ["settings"]
+            changed += _grid_conflicts(old, config)
+            if changed:
+                if not overwrite:
+                    raise ValueError(
+                        f"out_dir={str(self.root)!r} holds results of a different "
+                        f"configuration (differs in: {', '.join(changed)}): pass "
+                        "overwrite=True (command line: --overwrite) to delete them "
+                        "and start again, or choose another out_dir."
+                    )
+                self.reset()
+                manifest = None
+            else:
+                merged = _merge_grid(old, config)
+                if jsonable(merged) == jsonable(old):
+                    return digest
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write(
+            self.manifest_path,
+            dump_json(
+                {
+                    "format": FORMAT_VERSION,
+                    "skfral_version": version,
+                    "config_hash": digest,
+                    "config": merged,
+                }
+            ),
+        )
         return digest
 
     def reset(self):

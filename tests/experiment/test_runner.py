@@ -187,12 +187,12 @@ def test_derive_seed_is_deterministic_and_separates_streams():
     ],
 )
 def test_bad_input_is_refused_before_training(data, kwargs, error, match, monkeypatch):
-    from skfral.experiment import _runner
+    from skfral.experiment import _cell
 
     def no_training(*args, **kw):  # pragma: no cover - must not be reached
         raise AssertionError("training started")
 
-    monkeypatch.setattr(_runner, "_run_cell", no_training)
+    monkeypatch.setattr(_cell, "run_cell", no_training)
     args = dict(
         datasets=data, strategies=["random"], seeds=1, n_rounds=2, budget=10, **TINY
     )
@@ -203,9 +203,9 @@ def test_bad_input_is_refused_before_training(data, kwargs, error, match, monkey
 
 
 def test_weak_eval_attack_warns(data, monkeypatch):
-    from skfral.experiment import _runner
+    from skfral.experiment import _cell
 
-    monkeypatch.setattr(_runner, "_run_cell_keyed", lambda cell, s: (cell.order, []))
+    monkeypatch.setattr(_cell, "run_cell_keyed", lambda cell, s: (cell.order, []))
     kw = {**TINY, "estimator_params": {"attack_n_steps": 5}, "eval_attack": 2}
     with pytest.warns(
         UserWarning,
