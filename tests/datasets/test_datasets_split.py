@@ -249,3 +249,142 @@ def test_split_property_every_group_everywhere(problem):
         np.testing.assert_array_equal(split[f"X_{p}"][:, 0], split[f"{p}_idx"])
     if n_init >= n_groups * n_classes:  # and every (group, class) cell is initial
         assert len(set(zip(split.s_initial, split.y_initial))) == n_groups * n_classes
+
+
+# ---------------------------------------------------------------------------
+# Positional parts and the column-name form (issue 12)
+# ---------------------------------------------------------------------------
+
+
+def _shuffled_frame(n=60, seed=0):
+    rng = np.random.RandomState(seed)
+    X, y, s = _data(n=n, seed=seed)
+    index = rng.permutation(np.arange(500, 500 + n))  # shuffled, non-default
+    frame = pd.DataFrame(X, columns=["f0", "f1", "f2"], index=index)
+    frame["row"] = np.arange(n)  # the position, to check rows independently
+    frame["approved"] = y
+    frame["race"] = np.where(s == 0, "a", "b")
+    return frame
+
+
+def test_pandas_parts_are_positional_with_a_shuffled_index():
+    frame = _shuffled_frame()
+    before = frame.copy()
+    X = frame[["f0", "f1", "f2", "row"]]
+    y = frame["approved"]
+    s = frame["race"]
+    split = fral_split(
+        X, y, s, initial_size=4, val_size=10, test_size=10, random_state=0
+    )
+    for p in PARTS:
+        idx = split[f"{p}_idx"]
+        Xp, yp, sp = split[f"X_{p}"], split[f"y_{p}"], split[f"s_{p}"]
+        assert list(Xp.index) == list(range(len(idx)))
+        assert list(sp.index) == list(range(len(idx)))
+        for i in range(len(idx)):  # positional and label access agree
+            position = idx[i]
+            assert Xp["row"][i] == position
+            assert sp[i] == frame["race"].to_numpy()[position]
+            assert yp[i] == frame["approved"].to_numpy()[position]
+        np.testing.assert_array_equal(Xp["row"].to_numpy(), idx)
+    pd.testing.assert_frame_equal(frame, before)  # the input is untouched
+
+
+def test_numpy_inputs_give_numpy_parts():
+    X, y, s = _data(n=40)
+    split = fral_split(X, y, s, initial_size=2, random_state=0)
+    assert all(isinstance(split[f"{k}_pool"], np.ndarray) for k in "Xys")
+
+
+@pytest.mark.parametrize("form", ["keywords", "positional"])
+def test_column_name_form(form):
+    frame = _shuffled_frame()
+    before = frame.copy()
+    kwargs = dict(initial_size=4, val_size=10, test_size=10, random_state=0)
+    if form == "keywords":
+        split = fral_split(frame, target="approved", sensitive="race", **kwargs)
+    else:
+        split = fral_split(frame, "approved", "race", **kwargs)
+    arrays = fral_split(
+        frame.drop(columns=["approved", "race"]),
+        frame["approved"].to_numpy(),
+        frame["race"].to_numpy(),
+        **kwargs,
+    )
+    for p in PARTS:
+        np.testing.assert_array_equal(split[f"{p}_idx"], arrays[f"{p}_idx"])
+        assert list(split[f"X_{p}"].columns) == ["f0", "f1", "f2", "row"]
+        rows = split[f"X_{p}"]["row"].to_numpy()
+        np.testing.assert_array_equal(rows, split[f"{p}_idx"])
+        assert split[f"y_{p}"].name == "approved"
+        np.testing.assert_array_equal(
+            split[f"s_{p}"].to_numpy(), frame["race"].to_numpy()[rows]
+        )
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_column_name_form_several_sensitive_columns():
+    frame = _shuffled_frame(n=80)
+    frame["sex"] = np.where(np.arange(80) % 3 == 0, "f", "m")
+    split = fral_split(
+        frame,
+        target="approved",
+        sensitive=["race", "sex"],
+        initial_size=4,
+        stratify="group",
+        random_state=0,
+    )
+    assert isinstance(split.s_initial, pd.DataFrame)
+    assert list(split.s_initial.columns) == ["race", "sex"]
+    assert "sex" not in split.X_pool.columns and "race" not in split.X_pool.columns
+    assert len({tuple(r) for r in split.s_initial.to_numpy()}) == 4  # every group
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (
+            lambda f: fral_split(f, target="aproved", sensitive="race"),
+            ValueError,
+            r"target='aproved' is not a column of X \(did you mean 'approved'\?\)",
+        ),
+        (
+            lambda f: fral_split(f, "approved", ["race", "rce"]),
+            ValueError,
+            r"sensitive='rce' is not a column of X \(did you mean 'race'\?\)",
+        ),
+        (
+            lambda f: fral_split(f, f["approved"], "race", target="approved"),
+            TypeError,
+            r"got both y \(positional\) and target='approved'",
+        ),
+        (
+            lambda f: fral_split(f.to_numpy(), "approved", "race"),
+            TypeError,
+            r"y='approved' is a column name, but X is a ndarray, not a DataFrame",
+        ),
+        (
+            lambda f: fral_split(f, target="approved"),
+            TypeError,
+            r"fral_split needs sensitive",
+        ),
+        (
+            lambda f: fral_split(f, sensitive="race"),
+            TypeError,
+            r"fral_split needs the labels",
+        ),
+        (
+            lambda f: fral_split(f, target="race", sensitive="race"),
+            ValueError,
+            r"sensitive='race' and the label column 'race' are the same column",
+        ),
+        (
+            lambda f: fral_split(f, target="approved", sensitive="race", reset_index=1),
+            TypeError,
+            r"reset_index=1 has type int: expected True or False",
+        ),
+    ],
+)
+def test_column_name_form_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call(_shuffled_frame())
