@@ -239,3 +239,32 @@ def test_bad_bootstrap_settings(net, data, kwargs, error, match):
     X, y, group = data
     with pytest.raises(error, match=match):
         fairness_report(net, X, y, sensitive_features=group, **kwargs)
+
+
+# ------------------------------------------------------------------------ APGD
+
+
+def test_apgd_works_as_the_attack(net, data):
+    from skfral.metrics import robustness_curve
+    from skfral.nn import APGD
+
+    X, y, group = data
+    direct = {}
+    for loss in ("ce", "dlr"):
+        attack = APGD(loss=loss, eps=0.3, n_steps=5, random_state=0)
+        report = fairness_report(net, X, y, sensitive_features=group, attack=attack)
+        # the same attack run directly (one batch: the same random start)
+        X_adv = APGD(loss=loss, eps=0.3, n_steps=5, random_state=0).perturb(net, X, y)
+        expected = direct[loss] = group_accuracy(y, net.predict(X_adv), group)
+        assert report["worst_group_robust_accuracy"] == pytest.approx(expected.min())
+        assert report["robust_accuracy"] <= report["standard_accuracy"]
+    curve = robustness_curve(
+        net,
+        X,
+        y,
+        sensitive_features=group,
+        eps=[0, 0.3],
+        attack=APGD(eps=0.1, n_steps=5, random_state=0),
+    )
+    at = curve[curve["eps"] == 0.3].set_index("group")["accuracy"]
+    assert at.to_dict() == pytest.approx(direct["ce"].to_dict())  # cloned at eps 0.3

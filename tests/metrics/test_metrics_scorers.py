@@ -199,3 +199,13 @@ def test_scorer_repr_and_type():
     assert isinstance(scorer, WorstGroupScorer)
     assert repr(scorer) == "make_worst_group_scorer(kind='standard', balanced=True)"
     assert "PGD" in repr(worst_group_robust_accuracy_scorer)
+
+
+def test_balanced_accepts_numpy_bool(net, data):
+    X, y, group = data
+    scorer = make_worst_group_scorer("standard", balanced=np.True_)
+    plain = make_worst_group_scorer("standard", balanced=True)
+    assert scorer(net, X, y, sensitive_features=group) == plain(
+        net, X, y, sensitive_features=group
+    )
+    assert repr(scorer) == "make_worst_group_scorer(kind='standard', balanced=True)"
