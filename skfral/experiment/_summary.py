@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._plot import plot_learning_curves
+from ._plot import CURVE_METRICS, plot_learning_curves
 from ._stats import (
     AGGREGATES,
     SUMMARY_METRICS,
@@ -620,9 +620,13 @@ def write_report(
         "worst_group_standard_balanced_accuracy",
         "worst_group_robust_balanced_accuracy",
     )
+    plain = [m for m in CURVE_METRICS if m in full.columns]
     for dataset in dict.fromkeys(full["dataset"]):
-        path = out / f"curves_{slug(dataset)}.png"
-        files.append(plot_learning_curves(full, path, dataset=dataset))
+        if plain:
+            path = out / f"curves_{slug(dataset)}.png"
+            files.append(
+                plot_learning_curves(full, path, dataset=dataset, metrics=plain)
+            )
         if all(m in full.columns for m in balanced):
             path = out / f"curves_{slug(dataset)}_balanced.png"
             files.append(

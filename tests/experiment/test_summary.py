@@ -116,3 +116,60 @@ def test_write_report_files(tmp_path):
 def test_summarize_refuses_incomplete_table():
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['round'\]"):
         summarize(_table().drop(columns=["round"]))
+
+
+def _reference_lines(ax):
+    return {
+        line.get_label(): line.get_ydata()[0]
+        for line in ax.get_lines()
+        if line.get_linestyle() in ("--", ":")
+    }
+
+
+def test_balanced_curves_draw_the_balanced_trivial_level_not_the_majority_line():
+    df = _table()
+    balanced = [
+        "worst_group_standard_balanced_accuracy",
+        "worst_group_robust_balanced_accuracy",
+    ]
+    # plain panels keep the majority-class line (0.45 in the table)
+    plain = plot_learning_curves(df, Figure().subplots(1, 2))
+    assert _reference_lines(plain[0]) == {"majority-class level": pytest.approx(0.45)}
+    # balanced panels: 1/k for k classes (a constant prediction's balanced accuracy)
+    axes = plot_learning_curves(
+        df, Figure().subplots(1, 2), metrics=balanced, n_classes=3
+    )
+    for ax in axes:
+        lines = _reference_lines(ax)
+        assert lines == {"trivial balanced level (1/3)": pytest.approx(1 / 3)}
+    # from a column of the table, and per data set from a dict
+    axes = plot_learning_curves(
+        df.assign(n_classes=4), Figure().subplots(1, 2), metrics=balanced
+    )
+    assert _reference_lines(axes[0]) == {"trivial balanced level (1/4)": 0.25}
+    axes = plot_learning_curves(
+        df, Figure().subplots(1, 2), metrics=balanced, n_classes={"d": 2}
+    )
+    assert _reference_lines(axes[1]) == {"trivial balanced level (1/2)": 0.5}
+    # an unknown data set with no class count: no (wrong) reference line at all
+    axes = plot_learning_curves(df, Figure().subplots(1, 2), metrics=balanced)
+    assert _reference_lines(axes[0]) == {}
+    with pytest.raises(ValueError, match="n_classes=1 is invalid"):
+        plot_learning_curves(df, Figure().subplots(1, 2), metrics=balanced, n_classes=1)
+
+
+def test_balanced_level_of_a_bundled_data_set_is_read_from_the_registry():
+    df = _table().assign(dataset="synthetic")
+    ax = Figure().subplots()
+    plot_learning_curves(df, ax, metrics=["worst_group_robust_balanced_accuracy"])
+    assert _reference_lines(ax) == {"trivial balanced level (1/2)": 0.5}
+
+
+def test_summarize_adds_intervals_and_win_tie_loss_columns():
+    s = summarize(_table(), metrics=["worst_group_robust_accuracy"], n_boot=500)
+    jin = s.set_index("strategy").loc["jin"]
+    col = "worst_group_robust_accuracy_rounds"
+    assert jin[f"{col}_ci_low"] <= jin[f"{col}_mean"] <= jin[f"{col}_ci_high"]
+    assert jin[f"{col}_wins"] + jin[f"{col}_ties"] + jin[f"{col}_losses"] == 2
+    text = summary_markdown(s, metrics=["worst_group_robust_accuracy"])
+    assert "Wins / ties / losses against every other strategy" in text
