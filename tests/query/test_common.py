@@ -15,6 +15,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skfral.query import BaseQueryStrategy
 from skfral.utils.discovery import all_strategies
 
 from .query_helpers import make_net
@@ -199,3 +200,137 @@ def test_discovery_lists_every_short_name():
 
     assert [n for n, _ in STRATEGIES] == sorted(registry)
     assert len(STRATEGIES) == 9
+
+
+# ------------------------------------------------------------ max_candidates
+class _RowRecorder:
+    """Forward pre-hook recording every input row (picklable: nets get deep-copied)."""
+
+    seen = []
+
+    def __call__(self, module, inputs):
+        x = inputs[0]
+        type(self).seen.append(x.detach().cpu().numpy().reshape(len(x), -1).copy())
+
+
+def _record_rows(module, seen):
+    """Record every input row the module's forward pass sees (numpy, flattened)."""
+    _RowRecorder.seen = seen
+    module.register_forward_pre_hook(_RowRecorder())
+
+
+def _pool_rows_seen(seen, X_pool):
+    if not seen:
+        return set()
+    rows = {r.tobytes() for r in np.concatenate(seen).astype(np.float32)}
+    return {i for i, r in enumerate(X_pool.astype(np.float32)) if r.tobytes() in rows}
+
+
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+def test_max_candidates_scores_a_seeded_subset(name, cls, learner, fral_data):
+    X_pool, s_pool = fral_data["X_pool"], fral_data["s_pool"]
+    seen = []
+    _record_rows(learner.estimator.module_, seen)
+    strategy = build(cls, fral_data, max_candidates=12)
+    idx, scores = strategy(learner, X_pool, n_instances=4, sensitive_features=s_pool)
+    # indices refer to the full pool
+    assert len(np.unique(idx)) == 4 and 0 <= idx.min() and idx.max() < len(X_pool)
+    assert np.isfinite(scores).all()
+    scored = _pool_rows_seen(seen, X_pool)
+    # the robust net looked at no more than 12 pool samples (not the 150)
+    assert len(scored) <= 12
+    if scored:
+        assert set(idx.tolist()) <= scored
+    # same seed, same subset and picks; the full-pool query is unchanged by it
+    again, _ = build(cls, fral_data, max_candidates=12)(
+        learner, X_pool, n_instances=4, sensitive_features=s_pool
+    )
+    np.testing.assert_array_equal(idx, again)
+
+
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+def test_max_candidates_below_the_batch_still_gives_the_batch(
+    name, cls, learner, fral_data
+):
+    strategy = build(cls, fral_data, max_candidates=2)
+    idx, _ = strategy(
+        learner,
+        fral_data["X_pool"],
+        n_instances=5,
+        sensitive_features=fral_data["s_pool"],
+    )
+    assert len(np.unique(idx)) == 5
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "10"])
+def test_max_candidates_bad_values(bad, learner, fral_data):
+    strategy = build(STRATEGIES[0][1], fral_data, max_candidates=bad)
+    with pytest.raises((ValueError, TypeError), match=rf"max_candidates={bad!r}"):
+        strategy(learner, fral_data["X_pool"], n_instances=2)
+
+
+# ------------------------------------------- a plain estimator, no framework
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+def test_plain_fitted_estimator_with_labelled_set(name, cls, learner, fral_data):
+    """strategy(estimator, X_pool, n, X_labelled=..., y_labelled=...) == the modAL call."""
+    kwargs = dict(n_instances=5, sensitive_features=fral_data["s_pool"])
+    net = copy.deepcopy(learner.estimator)
+    idx_plain, s_plain = build(cls, fral_data)(
+        net,
+        fral_data["X_pool"],
+        X_labelled=fral_data["X_lab"],
+        y_labelled=fral_data["y_lab"],
+        **kwargs,
+    )
+    idx_modal, s_modal = build(cls, fral_data)(learner, fral_data["X_pool"], **kwargs)
+    np.testing.assert_array_equal(idx_plain, idx_modal)
+    np.testing.assert_allclose(s_plain, s_modal, rtol=1e-5, atol=1e-7)
+    if cls.requires_labelled:
+        with pytest.raises(ValueError, match="needs the labelled set: pass X_labelled"):
+            build(cls, fral_data)(net, fral_data["X_pool"], **kwargs)
+    with pytest.raises(ValueError, match="X_labelled was given without y_labelled"):
+        build(cls, fral_data)(
+            net, fral_data["X_pool"], X_labelled=fral_data["X_lab"], **kwargs
+        )
+
+
+# ------------------------------------------------------------ resumable state
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+def test_state_dict_round_trip_continues_the_run(name, cls, fral_data):
+    """state_dict -> a fresh strategy's load_state_dict -> the same next query."""
+    import io
+
+    from skfral.nn._checkpoint import load_checkpoint, save_checkpoint
+
+    X_pool, y_pool, s_pool = (fral_data[k] for k in ("X_pool", "y_pool", "s_pool"))
+    learner = ActiveLearner(
+        estimator=make_net(),
+        X_training=fral_data["X_lab"],
+        y_training=fral_data["y_lab"],
+    )
+    strategy = build(cls, fral_data)
+    idx, _ = strategy(learner, X_pool, n_instances=4, sensitive_features=s_pool)
+    learner.teach(X_pool[idx], y_pool[idx])
+    rest = np.delete(np.arange(len(X_pool)), idx)
+    buffer = io.BytesIO()
+    save_checkpoint(strategy.state_dict(), buffer)  # safe for weights_only loading
+    buffer.seek(0)
+    state = load_checkpoint(buffer)
+    assert isinstance(state, dict)
+    resumed = clone(strategy).load_state_dict(state, estimator=learner.estimator)
+    assert isinstance(resumed, cls)
+    kwargs = dict(n_instances=4, sensitive_features=s_pool[rest])
+    idx_resumed, s_resumed = resumed(learner, X_pool[rest], **kwargs)
+    idx_straight, s_straight = strategy(learner, X_pool[rest], **kwargs)
+    np.testing.assert_array_equal(idx_resumed, idx_straight)
+    np.testing.assert_allclose(s_resumed, s_straight, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+def test_stateless_strategies_refuse_a_foreign_state(name, cls, fral_data):
+    strategy = build(cls, fral_data)
+    assert strategy.load_state_dict({}) is strategy
+    if cls.state_dict is BaseQueryStrategy.state_dict:
+        assert strategy.state_dict() == {}
+        with pytest.raises(ValueError, match=r"keeps no state.*\['n_fits'\]"):
+            strategy.load_state_dict({"n_fits": 1})
