@@ -24,6 +24,7 @@ from ._introspect import (
 from ._labels import encode_labels
 from ._modules import MLP, SmallCNN
 from ._net import InputScaleWarning, RobustNeuralNetClassifier
+from ._resnet import ResNet18
 
 __all__ = [
     "APGD",
@@ -31,6 +32,7 @@ __all__ = [
     "InputScaleWarning",
     "MLP",
     "PGD",
+    "ResNet18",
     "RobustNeuralNetClassifier",
     "SmallCNN",
     "apgd_attack",

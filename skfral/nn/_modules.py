@@ -19,9 +19,11 @@ class MLP(nn.Module):
     Parameters
     ----------
     n_features : int
-        Number of input features.
+        Number of input values per sample (inputs are flattened). Read from
+        ``X`` at fit when the module is given to
+        :class:`~skfral.nn.RobustNeuralNetClassifier` as a class.
     n_classes : int, default=2
-        Number of output logits.
+        Number of output logits (read from the labels at fit).
     hidden_sizes : tuple of int, default=(64, 64)
         Width of each hidden layer.
     dropout : float, default=0.0
@@ -60,7 +62,17 @@ class MLP(nn.Module):
         self.head = nn.Linear(width, n_classes)
 
     def features(self, x):
-        """Penultimate-layer activations (the embedding)."""
+        """Penultimate-layer activations (the embedding).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of inputs.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, embedding size)
+        """
         return self.body(x.reshape(len(x), -1).to(self.head.weight.dtype))
 
     def forward(self, x):
@@ -73,9 +85,9 @@ class SmallCNN(nn.Module):
     Parameters
     ----------
     in_channels : int, default=1
-        Number of input channels.
+        Number of input channels (read from ``X.shape[1]`` at fit).
     n_classes : int, default=2
-        Number of output logits.
+        Number of output logits (read from the labels at fit).
     width : int, default=32
         Channels of the first convolution (the second has ``2 * width``).
     embedding_size : int, default=128
@@ -108,7 +120,17 @@ class SmallCNN(nn.Module):
         self.head = nn.Linear(embedding_size, n_classes)
 
     def features(self, x):
-        """Penultimate-layer activations (the embedding)."""
+        """Penultimate-layer activations (the embedding).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of inputs.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, embedding size)
+        """
         return self.fc(self.conv(x.to(self.head.weight.dtype)))
 
     def forward(self, x):

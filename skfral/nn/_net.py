@@ -65,6 +65,7 @@ CLASS_PARAMS = ("n_classes", "num_classes")
 #: outside ``[SCALE_LOW, SCALE_HIGH]`` a fit warns (InputScaleWarning).
 SCALE_LOW, SCALE_HIGH = 0.01, 1.0
 _SCALE_ROWS = 2048
+_SCALE_LAZY_ROWS = 64  # one read of a lazy array
 
 _Settings = namedtuple("_Settings", "eps step n_steps amp_dtype")
 
@@ -201,7 +202,8 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
 
     **Input scale.** With ``adversarial`` set, a fit compares ``attack_eps``
     with ``s``, the median over features of the per-feature standard
-    deviation of X (on up to 2,048 evenly spaced rows; for ``attack_norm="l2"``
+    deviation of X (on up to 2,048 evenly spaced rows; of a lazy array, one
+    read of at most 64 rows and ``batch_size``; for ``attack_norm="l2"``
     ``attack_eps / sqrt(n_values)`` is compared). It warns when
     ``attack_eps / s < 0.01`` (the features are far from standardised, e.g.
     raw incomes: the attack is negligible) or ``> 1`` (the ball is wider
@@ -655,7 +657,11 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         n = len(X)
         if n < 2:
             return
-        limit = _SCALE_ROWS if isinstance(X, np.ndarray) else 256
+        limit = _SCALE_ROWS
+        if not isinstance(X, np.ndarray):  # one read, at most a training batch
+            limit = _SCALE_LAZY_ROWS
+            if self.batch_size > 0:
+                limit = min(limit, int(self.batch_size))
         rows = np.unique(np.linspace(0, n - 1, min(n, limit)).astype(np.int64))
         sample = X[rows] if isinstance(X, np.ndarray) else load_rows(X, rows)
         flat = np.asarray(sample, dtype=np.float64).reshape(len(sample), -1)

@@ -35,3 +35,38 @@ def standard_net(n_features, **params):
         **params,
     }
     return RobustNeuralNetClassifier(MLP, module__n_features=n_features, **params)
+
+
+class CountingLazyArray:
+    """A lazy array over ``X`` that records every read and refuses big ones.
+
+    ``X[rows]`` returns the rows (in the order asked) and raises when more than
+    ``limit`` rows are asked at once; ``np.asarray`` of it raises: a caller
+    that materialises the whole array fails loudly.
+    """
+
+    def __init__(self, X, limit):
+        self._X = X
+        self.limit = limit
+        self.reads = []
+
+    @property
+    def shape(self):
+        return self._X.shape
+
+    def __len__(self):
+        return len(self._X)
+
+    def __getitem__(self, rows):
+        rows = np.asarray(rows)
+        if rows.ndim != 1:
+            raise AssertionError(f"unexpected key {rows!r}")
+        if len(rows) > self.limit:
+            raise AssertionError(
+                f"{len(rows)} rows read at once (limit {self.limit}): not streamed"
+            )
+        self.reads.append(rows.copy())
+        return self._X[rows]
+
+    def __array__(self, *args, **kwargs):
+        raise AssertionError("the lazy array was materialised whole")
