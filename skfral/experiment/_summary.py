@@ -59,6 +59,7 @@ def paired_differences(df, baseline="random", *, metrics=SUMMARY_METRICS):
     baseline : str, default="random"
         The strategy label to compare against (in the same data set, same seed).
     metrics : sequence of str, default=SUMMARY_METRICS
+        The metric columns.
 
     Returns
     -------
@@ -68,6 +69,11 @@ def paired_differences(df, baseline="random", *, metrics=SUMMARY_METRICS):
         mean over rounds): ``mean`` and ``std`` of ``strategy - baseline``
         over the seeds both ran, ``n_better`` (seeds where the strategy is
         strictly higher), ``n_seeds``. Empty when the baseline is absent.
+
+    See Also
+    --------
+    paired_comparisons : The same differences against every strategy, with
+        bootstrap intervals, Wilcoxon tests and win/tie/loss outcomes.
 
     Examples
     --------
