@@ -1,7 +1,7 @@
 """
-====================================
+===========================
 Per-group robustness curves
-====================================
+===========================
 
 How fast does each group's accuracy fall as the attack grows?
 :func:`~skfral.metrics.robustness_curve` attacks a fitted net at several radii
