@@ -1,0 +1,180 @@
+"""Runs users can trust (issue 13): threads, interrupts, growing folders, progress,
+--version and the evaluation-attack crash."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import joblib
+import pandas as pd
+import pytest
+
+from skfral.datasets import make_fral_classification
+from skfral.experiment import TIMING_COLUMNS, run_fral
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = dict(
+    n_rounds=1,
+    budget=5,
+    initial_size=20,
+    val_size=60,
+    test_size=60,
+    estimator_params={"max_epochs": 1, "attack_n_steps": 1},
+    eval_attack=2,
+    torch_threads=1,
+    progress=False,
+)
+
+
+def _env():
+    path = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return {"toy": make_fral_classification(n_samples=200, random_state=0)}
+
+
+def test_fgsm_eval_attack_runs_past_round_zero(data):
+    # Before: "Invalid parameter 'random_state'" when round 0 seeded the FGSM.
+    from skfral.nn import FGSM
+
+    df = run_fral(
+        data,
+        ["random"],
+        seeds=1,
+        eval_attack=FGSM(eps=0.1),
+        **{k: v for k, v in TINY.items() if k != "eval_attack"},
+    )
+    assert df["round"].tolist() == [0, 1]
+    assert df["worst_group_robust_accuracy"].between(0, 1).all()
+
+
+def _record_threads(monkeypatch):
+    """Replace the cell by one that records the torch threads it would use."""
+    from skfral.experiment import _cell, _schedule
+
+    seen = []
+
+    def fake(cell, settings):
+        seen.append(_schedule.cell_threads(settings))
+        return cell.order, []
+
+    monkeypatch.setattr(_cell, "run_cell_keyed", fake)
+    return seen
+
+
+@pytest.mark.parametrize("n_jobs, cores, expected", [(1, 8, 8), (2, 8, 4), (4, 2, 1)])
+def test_default_threads_are_cores_over_workers(
+    data, monkeypatch, n_jobs, cores, expected
+):
+    from skfral.experiment import _schedule
+
+    monkeypatch.setattr(_schedule, "available_cores", lambda: cores)
+    seen = _record_threads(monkeypatch)
+    kw = {**TINY, "torch_threads": None}
+    with joblib.parallel_config(backend="threading"):  # a local backend, in process
+        run_fral(data, ["random", "entropy"], seeds=2, n_jobs=n_jobs, **kw)
+    assert seen and set(seen) == {expected}
+
+
+def test_oversubscribed_threads_warn(data, monkeypatch):
+    from skfral.experiment import _schedule
+
+    monkeypatch.setattr(_schedule, "available_cores", lambda: 2)
+    _record_threads(monkeypatch)
+    with (
+        joblib.parallel_config(backend="threading"),
+        pytest.warns(UserWarning, match=r"torch_threads=2 x 2 parallel cell\(s\) = 4"),
+    ):
+        run_fral(
+            data,
+            ["random", "entropy"],
+            seeds=1,
+            n_jobs=2,
+            **{**TINY, "torch_threads": 2},
+        )
+
+
+def test_folder_grows_with_seeds_and_strategies(data, tmp_path, monkeypatch):
+    from skfral.experiment import _cell
+
+    first = run_fral(data, ["random"], seeds=1, out_dir=tmp_path, **TINY)
+    record = tmp_path / "cells" / "toy" / "random" / "seed_0" / "round_001.json"
+    stamp = record.stat().st_mtime_ns
+    ran = []
+    original = _cell.run_cell
+
+    def counting(cell, settings):
+        ran.append((cell.strategy, cell.seed))
+        return original(cell, settings)
+
+    monkeypatch.setattr(_cell, "run_cell", counting)
+    grown = run_fral(
+        data, ["random", "entropy"], seeds=2, out_dir=tmp_path, **TINY
+    )  # no overwrite needed
+    assert sorted(ran) == [("entropy", 0), ("entropy", 1), ("random", 1)]
+    assert record.stat().st_mtime_ns == stamp  # the finished cell was reused
+    old = grown[(grown["strategy"] == "random") & (grown["seed"] == 0)]
+    pd.testing.assert_frame_equal(old.reset_index(drop=True), first)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["config"]["seeds"] == [0, 1]
+    assert list(manifest["config"]["strategies"]) == ["random", "entropy"]
+    # A label that comes back with other settings is a different configuration.
+    with pytest.raises(ValueError, match=r"differs in: strategies\['entropy'\]"):
+        run_fral(data, {"entropy": "margin"}, seeds=1, out_dir=tmp_path, **TINY)
+    # Fewer seeds reuse the folder too.
+    again = run_fral(data, ["random"], seeds=1, out_dir=tmp_path, **TINY)
+    cols = [c for c in first.columns if c not in TIMING_COLUMNS]
+    pd.testing.assert_frame_equal(again[cols], first[cols])
+
+
+def test_each_cell_shows_a_per_round_progress_bar(data, capfd):
+    run_fral(data, ["random"], seeds=1, **{**TINY, "n_rounds": 2, "progress": True})
+    err = capfd.readouterr().err
+    assert "toy/random/seed 0" in err
+    assert "2/3" in err  # rounds 0, 1 done of 3, before the cell finished
+
+
+def test_version_flag():
+    from skfral import __version__
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "skfral", "--version"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"skfral {__version__}"
+
+
+def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path):
+    out = tmp_path / "run"
+    cmd = [
+        sys.executable, "-m", "skfral", "run", "--datasets", "synthetic",
+        "--strategies", "random", "--seeds", "1", "--rounds", "50", "--budget", "5",
+        "--initial-size", "20", "--val-size", "60", "--test-size", "60",
+        "--max-epochs", "2", "--attack-steps", "1", "--eval-steps", "1",
+        "--torch-threads", "1", "--quiet", "--out", str(out),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+    )
+    first = out / "cells" / "synthetic" / "random" / "seed_0" / "round_000.json"
+    deadline = time.monotonic() + 240
+    while not first.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert first.exists(), proc.communicate()[1] if proc.poll() is not None else ""
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip().endswith(
+        "skfral: interrupted; rerun the same command to resume"
+    ), err
