@@ -516,7 +516,8 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         """
         continuing = bool(self.warm_start) and self._is_continuing()
         with self._fit_scope(X, y, continuing=continuing) as (X_arr, y):
-            self._check_module_fits(X_arr)
+            if continuing or isinstance(self.module, torch.nn.Module):
+                self._check_module_fits(X_arr)  # a fresh module class is rebuilt
             return super().fit(X_arr, y, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
