@@ -5,16 +5,12 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from ..utils._validation import check_int
-from ._runner import RESULT_COLUMNS, VALIDATION_COLUMNS, derive_seed
+from ._columns import RESULT_COLUMNS, report_row
+from ._settings import derive_seed, eval_attack_for, seeded
 
 __all__ = ["FRALRecorder"]
-
-_GROUP_NAMES = ("worst_group_standard", "worst_group_robust")
-_OWN = ("dataset", "strategy", "base_strategy", "seed", "round", "n_labels")
-_OPTIONAL = ("n_queried", "n_pool", "query_seconds", "train_seconds", "eval_seconds")
 
 
 def _check_name(value, name):
@@ -190,7 +186,7 @@ None, default=None
             :data:`~skfral.experiment.RESULT_COLUMNS`).
         """
         from ..metrics import fairness_report
-        from ..nn import attack_from_net
+        from ..nn import final_net
 
         if round is None:
             round = self.rows_[-1]["round"] + 1 if self.rows_ else 0
@@ -219,24 +215,17 @@ None, default=None
                 "three or none."
             )
 
-        if attack is None:
-            template = attack_from_net(estimator)
-            template.set_params(n_steps=max(20, int(template.n_steps)))
-        else:
-            if not callable(getattr(attack, "perturb", None)):
-                raise TypeError(
-                    f"attack={attack!r} has type {type(attack).__name__}: expected "
-                    "None or an attack with perturb(net, X, y), e.g. "
-                    "skfral.nn.PGD(eps=0.1, n_steps=20)."
-                )
-            template = attack
-        seeded = template
-        if hasattr(template, "get_params") and "random_state" in template.get_params(
-            deep=False
-        ):
-            seeded = clone(template).set_params(
-                random_state=derive_seed(self.seed, round, "eval")
+        if attack is not None and not callable(getattr(attack, "perturb", None)):
+            raise TypeError(
+                f"attack={attack!r} has type {type(attack).__name__}: expected "
+                "None or an attack with perturb(net, X, y), e.g. "
+                "skfral.nn.PGD(eps=0.1, n_steps=20)."
             )
+        if attack is None or hasattr(attack, "get_params"):
+            # run_fral's evaluation attack: PGD-20 from the net by default,
+            # seeded per (seed, round)
+            template = eval_attack_for(final_net(estimator), attack)
+            attack = seeded(template, derive_seed(self.seed, round, "eval"))
 
         t0 = time.perf_counter()
         report = fairness_report(
@@ -244,7 +233,7 @@ None, default=None
             X_test,
             y_test,
             sensitive_features=sensitive_features,
-            attack=seeded,
+            attack=attack,
         )
         val_report = None
         if all(given):
@@ -253,7 +242,7 @@ None, default=None
                 X_val,
                 y_val,
                 sensitive_features=sensitive_features_val,
-                attack=seeded,
+                attack=attack,
             )
         eval_seconds = time.perf_counter() - t0
 
@@ -271,15 +260,8 @@ None, default=None
             train_seconds=train_seconds,
             eval_seconds=eval_seconds,
         )
-        taken = set(_OWN) | set(_OPTIONAL) | set(VALIDATION_COLUMNS)
-        for key in RESULT_COLUMNS:
-            if key in taken:
-                continue
-            value = report.get("n_samples" if key == "n_test" else key, np.nan)
-            row[key] = str(value) if key in _GROUP_NAMES else _plain(value)
-        for key in VALIDATION_COLUMNS:
-            if val_report is not None:
-                row[key] = _plain(val_report.get(key[len("val_") :], np.nan))
+        metrics = report_row(report, {} if val_report is None else val_report)
+        row.update({key: _plain(value) for key, value in metrics.items()})
         self.rows_.append(row)
         return dict(row)
 
