@@ -9,40 +9,83 @@ pandas 2:
   these calls raise ``TypeError`` (modAL issue #196).
 * ``modAL.utils.data.data_vstack`` stacks DataFrames with ``DataFrame.append``,
   removed in pandas 2.0.
+* ``modAL.utils.data.retrieve_rows`` wraps ``X[I]`` in a bare ``except:``, which
+  also catches ``KeyboardInterrupt`` and ``SystemExit``: Ctrl-C during a query
+  then ends in ``<class 'numpy.ndarray'> datatype is not supported``.
+* ``ActiveLearner`` checks that every input is finite before ``teach`` even
+  when its estimator imputes missing values itself, and an
+  ``ActiveLearner(..., force_all_finite=False)`` forwards the flag to
+  ``estimator.fit`` (``Pipeline.fit does not accept the force_all_finite
+  parameter``).
 
-:func:`apply` patches exactly these two names inside modAL's own loaded modules
+:func:`apply` patches exactly these names inside modAL's own loaded modules
 (wherever they hold the original function), and only where the installed
-scikit-learn / pandas need it. The pandas fix also stacks ``Series`` labels and
-array blocks taught after a DataFrame (given the DataFrame's columns). It is
-idempotent and is called when :mod:`skfral` is imported. :func:`require_modal`
-gives an actionable ImportError when modAL is missing or of an unsupported
-version.
+modAL / scikit-learn / pandas need it. The pandas fix also stacks ``Series``
+labels and array blocks taught after a DataFrame (given the DataFrame's
+columns). ``retrieve_rows`` lets ``KeyboardInterrupt`` and ``SystemExit``
+through. ``ActiveLearner`` keeps ``force_all_finite`` for its own check
+instead of passing it to ``fit``, and by default leaves the finiteness check to
+an estimator that validates its own input: a :class:`~sklearn.pipeline.Pipeline`
+(an imputer step handles NaN; otherwise a step raises its own clear error) or
+an estimator whose scikit-learn tags say ``allow_nan``. Pass
+``force_all_finite=True`` to keep modAL's check. It is idempotent and is called
+when :mod:`skfral` is imported. :func:`require_modal` gives an actionable
+ImportError when modAL is missing, is the wrong package (``pip install modAL``
+installs Modal's cloud client) or of an unsupported version.
 """
 
 import functools
 import importlib
 import inspect
+import re
 import sys
 
 MODAL_VERSION_PREFIX = "0.4.2"
 MODAL_INSTALL = 'pip install --no-deps "modAL-python==0.4.2.1"'
+MODAL_FIX = "pip uninstall modal modAL; pip install --no-deps modAL-python==0.4.2.1"
 
 _state = {"applied": False, "patched": ()}
 
 
-def _modal_version():
+def _distribution_version(name):
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("modAL-python")
+        return version(name)
     except PackageNotFoundError:
         return None
 
 
+def _modal_version():
+    return _distribution_version("modAL-python")
+
+
+def _wrong_package():
+    """``"modal <version>"`` when Modal's cloud client is installed, else None.
+
+    pip's names are case-insensitive: ``pip install modAL`` installs ``modal``.
+    """
+    found = _distribution_version("modal")
+    return None if found is None else f"modal {found}"
+
+
 def require_modal():
-    """Import and return :mod:`modAL.models`, or raise an actionable ImportError."""
+    """Import and return :mod:`modAL.models`, or raise an actionable ImportError.
+
+    The message says what is installed instead (nothing, Modal's client
+    ``modal`` that ``pip install modAL`` brings, another modAL-python version,
+    or a ``modAL`` module without ``modAL.models.ActiveLearner``) and the
+    command that fixes it.
+    """
     found = _modal_version()
+    wrong = _wrong_package()
     if found is None:
+        if wrong is not None:
+            raise ImportError(
+                f"skfral needs modAL-python 0.4.2.x, but the installed package is "
+                f"{wrong}, Modal's cloud client (`pip install modAL` installs it: "
+                f"pip names are case-insensitive). Fix: {MODAL_FIX}"
+            )
         raise ImportError(
             "skfral needs modAL-python 0.4.2.x, which is not installed. Install it "
             "without its dependencies (its metadata pins skorch==0.9.0): "
@@ -53,8 +96,20 @@ def require_modal():
             f"skfral needs modAL-python {MODAL_VERSION_PREFIX}.x but {found} is "
             f"installed (its query API differs). Replace it with: {MODAL_INSTALL}"
         )
+    try:
+        models = importlib.import_module("modAL.models")
+        models.ActiveLearner  # noqa: B018  (the wrong package has no learner)
+    except (ImportError, AttributeError) as exc:
+        module = sys.modules.get("modAL")
+        where = getattr(module, "__file__", None) or "nowhere"
+        also = f"; {wrong} is installed too" if wrong is not None else ""
+        raise ImportError(
+            f"modAL-python {found} is installed, but `import modAL` gives a module "
+            f"without modAL.models.ActiveLearner (loaded from {where}{also}): {exc}. "
+            f"Fix: {MODAL_FIX}"
+        ) from None
     apply()
-    return importlib.import_module("modAL.models")
+    return models
 
 
 def _sklearn_needs_patch():
@@ -106,6 +161,75 @@ def _data_vstack_compat(original):
     return data_vstack
 
 
+def _retrieve_rows_needs_patch(retrieve_rows):
+    """True when ``retrieve_rows`` has a bare ``except:`` (every 0.4.2.x)."""
+    try:
+        source = inspect.getsource(retrieve_rows)
+    except (OSError, TypeError):
+        return False
+    return re.search(r"except\s*:", source) is not None
+
+
+def _retrieve_rows_compat(original):
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+
+    @functools.wraps(original)
+    def retrieve_rows(X, I):  # noqa: E741  (modAL's argument name)
+        try:
+            return X[I]
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception:
+            pass
+        # modAL's own fallbacks, with interrupts let through
+        if sp.issparse(X):
+            return X.tocsr()[I].asformat(X.getformat())
+        if isinstance(X, pd.DataFrame):
+            return X.iloc[I]
+        if isinstance(X, list):
+            return np.array(X)[I].tolist()
+        if isinstance(X, dict):
+            return {key: retrieve_rows(value, I) for key, value in X.items()}
+        raise TypeError(f"{type(X)} datatype is not supported")
+
+    retrieve_rows.__skfral_compat__ = True
+    return retrieve_rows
+
+
+def _validates_its_own_input(estimator):
+    """A Pipeline, or an estimator whose tags allow NaN: it checks its input itself."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        return True
+    try:
+        from sklearn.utils import get_tags
+
+        return bool(get_tags(estimator).input_tags.allow_nan)
+    except Exception:  # not a scikit-learn estimator: keep modAL's check
+        return False
+
+
+def _learner_init_needs_patch(cls):
+    return "force_all_finite" not in inspect.signature(cls.__init__).parameters
+
+
+def _learner_init_compat(original):
+    from .utils._validation import check_bool
+
+    @functools.wraps(original)
+    def __init__(self, *args, force_all_finite=None, **kwargs):
+        original(self, *args, **kwargs)  # without the flag: it is not a fit argument
+        if force_all_finite is None:
+            force_all_finite = not _validates_its_own_input(self.estimator)
+        self.force_all_finite = check_bool(force_all_finite, "force_all_finite")
+
+    __init__.__skfral_compat__ = True
+    return __init__
+
+
 def _replace_in_modal_modules(name, original, replacement):
     """Rebind ``name`` wherever a loaded modAL module holds ``original``."""
     patched = []
@@ -146,6 +270,22 @@ def apply():
         patched += _replace_in_modal_modules(
             "data_vstack", data_vstack, _data_vstack_compat(data_vstack)
         )
+    retrieve_rows = data.retrieve_rows
+    if not getattr(
+        retrieve_rows, "__skfral_compat__", False
+    ) and _retrieve_rows_needs_patch(retrieve_rows):
+        patched += _replace_in_modal_modules(
+            "retrieve_rows", retrieve_rows, _retrieve_rows_compat(retrieve_rows)
+        )
+    learner_cls = learners.ActiveLearner
+    init = learner_cls.__dict__.get("__init__")
+    if (
+        init is not None
+        and not getattr(init, "__skfral_compat__", False)
+        and _learner_init_needs_patch(learner_cls)
+    ):
+        learner_cls.__init__ = _learner_init_compat(init)
+        patched.append("modAL.models.learners.ActiveLearner.__init__")
     _state["applied"] = True
     _state["patched"] = tuple(patched)
     return _state["patched"]
