@@ -68,6 +68,8 @@ sphinx_gallery_conf = {
     "plot_gallery": RUN_GALLERY,
     "subsection_order": [
         "../examples/quickstart",
+        "../examples/tabular",
+        "../examples/integrations",
         "../examples/robustness",
         "../examples/fairness",
         "../examples/strategies",

@@ -111,8 +111,8 @@ def code_blocks(text, language=None):
 
 def quick_start_code():
     text = readme_text()
-    heading = re.search(r"^Quick start\n-+\n", text, flags=re.M)
-    assert heading, "README.rst has no 'Quick start' section"
+    heading = re.search(r"^Quick start in Python\n-+\n", text, flags=re.M)
+    assert heading, "README.rst has no 'Quick start in Python' section"
     blocks = code_blocks(text[heading.end() :], "python")
     assert blocks, "README.rst's Quick start has no python code-block"
     return blocks[0]
@@ -149,6 +149,42 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch, capsys):
     assert "worst_group_standard_accuracy" in out
     # 40 initial labels plus three queries of 20.
     assert len(namespace["learner"].y_training) == 100
+
+
+def cli_quick_start_commands():
+    """The ``skfral ...`` commands of the README's own-table quick start."""
+    text = readme_text()
+    heading = re.search(r"^Quick start: your own table\n-+\n", text, flags=re.M)
+    assert heading, "README.rst has no 'Quick start: your own table' section"
+    block = code_blocks(text[heading.end() :], "bash")[0]
+    commands = block.replace("\\\n", " ").splitlines()
+    return [c.split("#")[0].split() for c in commands if c.strip().startswith("skfral")]
+
+
+def test_readme_cli_quick_start_dry_run_runs_on_a_raw_csv(tmp_path, monkeypatch):
+    """The README's CSV command line, run as written (its ``--dry-run`` line)."""
+    import numpy as np
+    import pandas as pd
+
+    from skfral.experiment._cli import main
+
+    rng = np.random.RandomState(0)
+    n = 300
+    race = rng.choice(["a", "b", "c"], size=n, p=[0.6, 0.3, 0.1])
+    income = rng.normal(50, 15, size=n)
+    income[rng.rand(n) < 0.1] = np.nan  # missing values
+    purpose = rng.choice(["car", "home", None], size=n)
+    approved = (np.nan_to_num(income, nan=50) + rng.normal(0, 10, n) > 50).astype(int)
+    frame = pd.DataFrame(
+        {"income": income, "purpose": purpose, "race": race, "approved": approved}
+    )
+    frame.to_csv(tmp_path / "loans.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    commands = cli_quick_start_commands()
+    assert commands and all("--data" in c for c in commands[:2]), commands
+    dry = next(c for c in commands if "--dry-run" in c)
+    assert main(dry[1:]) == 0
+    assert all(cmd[1] in ("run", "report") for cmd in commands)
 
 
 def test_readme_has_the_markers_the_docs_include():
