@@ -24,6 +24,7 @@ batch, so memory does not grow with the number of samples.
 """
 
 from ._curve import robustness_curve
+from ._frames import RobustMetricFrame, robust_metric_frame, worst_group
 from ._groups import group_scores, majority_class_levels
 from ._names import (
     GROUP_CRITERIA,
@@ -32,13 +33,7 @@ from ._names import (
     WORST_GROUP_METRICS,
 )
 from ._plot import plot_group_accuracy, plot_robustness_curve
-from ._report import (
-    FairnessReport,
-    RobustMetricFrame,
-    fairness_report,
-    robust_metric_frame,
-    worst_group,
-)
+from ._report import FairnessReport, fairness_report
 from ._scorers import (
     WorstGroupScorer,
     make_worst_group_scorer,

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 
 from ._curve import CURVE_COLUMNS
-from ._report import FairnessReport, RobustMetricFrame
+from ._frames import RobustMetricFrame
+from ._report import FairnessReport
 
 __all__ = ["plot_group_accuracy", "plot_robustness_curve"]
 
