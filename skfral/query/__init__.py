@@ -2,8 +2,10 @@
 
 Each strategy is called the way modAL calls one,
 ``strategy(learner, X_pool, n_instances=1, *, sensitive_features=None)``, and
-returns ``(indices, scores)``. :func:`get_strategy` builds one from its short
-name.
+returns ``(indices, scores)``; a plain fitted estimator works too, with the
+labelled set passed as ``X_labelled`` / ``y_labelled``. :func:`get_strategy`
+builds one from its short name, and :func:`to_skactiveml` turns one into a
+scikit-activeml query strategy.
 """
 
 from ._base import BaseQueryStrategy
@@ -11,6 +13,7 @@ from ._diversity import BADGESampling, CoreSetSampling
 from ._fair import FALSampling, WorstGroupSampling
 from ._jin import JINQueryStrategy, disagreement_scores
 from ._registry import STRATEGIES, get_strategy
+from ._skactiveml import to_skactiveml
 from ._uncertainty import (
     EntropySampling,
     LeastConfidenceSampling,
@@ -32,4 +35,5 @@ __all__ = [
     "WorstGroupSampling",
     "disagreement_scores",
     "get_strategy",
+    "to_skactiveml",
 ]
