@@ -423,25 +423,51 @@ def paired_comparisons(
         names = list(dict.fromkeys(df.loc[df["dataset"] == dataset, "strategy"]))
         tables = {s: part[part["strategy"] == s].set_index("seed") for s in names}
         against = names if baselines is None else [b for b in baselines if b in tables]
+        columns = [f"{m}_{a}" for m in metrics for a in aggregates]
+        done = {}  # (baseline, strategy) -> its rows: the mirror is their negation
         for strategy in names:
             for baseline in against:
                 if baseline == strategy:
                     continue
+                if (baseline, strategy) in done:
+                    for row in done[(baseline, strategy)]:
+                        rows.append(_mirror(row))
+                    continue
                 mine, base = tables[strategy], tables[baseline]
                 shared = mine.index.intersection(base.index).sort_values()
-                for metric in metrics:
-                    for agg in aggregates:
-                        col = f"{metric}_{agg}"
-                        diff = mine.loc[shared, col].to_numpy(dtype=float) - base.loc[
-                            shared, col
-                        ].to_numpy(dtype=float)
-                        diff = diff[np.isfinite(diff)]
-                        rows.append(
-                            _comparison_row(
-                                diff, boot, dataset, strategy, baseline, metric, agg
-                            )
+                diffs = mine.loc[shared, columns].to_numpy(dtype=float) - base.loc[
+                    shared, columns
+                ].to_numpy(dtype=float)
+                cell = []
+                for j, (metric, agg) in enumerate(
+                    (m, a) for m in metrics for a in aggregates
+                ):
+                    diff = diffs[:, j]
+                    diff = diff[np.isfinite(diff)]
+                    cell.append(
+                        _comparison_row(
+                            diff, boot, dataset, strategy, baseline, metric, agg
                         )
+                    )
+                rows += cell
+                done[(strategy, baseline)] = cell
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+def _mirror(row):
+    """``baseline - strategy`` from ``strategy - baseline``: the same test, negated."""
+    flip = {"win": "loss", "loss": "win", "tie": "tie"}
+    return {
+        **row,
+        "strategy": row["baseline"],
+        "baseline": row["strategy"],
+        "mean": -row["mean"],
+        "ci_low": -row["ci_high"],
+        "ci_high": -row["ci_low"],
+        "n_better": row["n_worse"],
+        "n_worse": row["n_better"],
+        "outcome": flip[row["outcome"]],
+    }
 
 
 def _comparison_row(diff, boot, dataset, strategy, baseline, metric, agg):

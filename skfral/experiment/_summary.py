@@ -213,11 +213,20 @@ def summarize(
     >>> s[["strategy", col]].round(3).values.tolist()
     [['random', 0.55], ['jin', 0.565]]
     """
+    return _summarize(
+        df,
+        baselines=baselines,
+        metrics=metrics,
+        n_rounds=n_rounds,
+        stats=dict(confidence=confidence, n_boot=n_boot, random_state=random_state),
+    )
+
+
+def _summarize(df, *, baselines, metrics, n_rounds, stats, comparisons=None):
     metrics = check_results_table(df, metrics)
-    stats = dict(confidence=confidence, n_boot=n_boot, random_state=random_state)
     full, incomplete = complete_rounds(df, n_rounds=n_rounds)
     if len(incomplete):
-        warnings.warn(_incomplete_warning(incomplete), UserWarning, stacklevel=2)
+        warnings.warn(_incomplete_warning(incomplete), UserWarning, stacklevel=3)
     if len(full) == 0:
         raise ValueError(
             "the results table has no complete round to summarise: "
@@ -231,7 +240,9 @@ def summarize(
         table["n_labels"] = grouped["n_labels"].mean().to_numpy()
     idx = pd.MultiIndex.from_frame(table[_KEYS])
     cis = confidence_intervals(df, metrics=metrics, **stats)
-    wtl = win_tie_loss(paired_comparisons(df, metrics=metrics, **stats))
+    if comparisons is None:
+        comparisons = paired_comparisons(df, metrics=metrics, **stats)
+    wtl = win_tie_loss(comparisons)
     for metric in metrics:
         for agg in AGGREGATES:
             col = f"{metric}_{agg}"
@@ -603,8 +614,15 @@ def write_report(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # listed in the report
-        summary = summarize(full, metrics=metrics, **stats)
-    comparisons = paired_comparisons(full, metrics=metrics, **stats)
+        comparisons = paired_comparisons(full, metrics=metrics, **stats)
+        summary = _summarize(
+            full,
+            baselines=BASELINES,
+            metrics=metrics,
+            n_rounds=None,
+            stats=stats,
+            comparisons=comparisons,
+        )
     text = "# FRAL results\n\n"
     if len(incomplete):
         text += incomplete_markdown(incomplete) + "\n"
