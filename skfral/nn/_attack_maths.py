@@ -378,6 +378,13 @@ def dlr_loss(logits, y, target=None):
     return -(z_y - z_t) / (scale + 1e-12)
 
 
+def _full_precision(logits):
+    """Half-precision logits (under autocast) as float32; others unchanged."""
+    if logits.dtype in (torch.float16, torch.bfloat16):
+        return logits.float()
+    return logits
+
+
 def _ce_per_sample(logits, y, target=None):
     return F.cross_entropy(logits, y, reduction="none")
 
@@ -419,8 +426,8 @@ def _apgd_run(
 
     def evaluate(z):
         z = z.detach().requires_grad_(True)
-        logits = forward(z)
-        loss = loss_fn(logits.float(), y)
+        logits = _full_precision(forward(z))
+        loss = loss_fn(logits, y)
         (grad,) = torch.autograd.grad(loss.sum(), [z])
         return loss.detach(), grad.detach(), logits.detach().argmax(dim=1) != y
 
@@ -447,7 +454,8 @@ def _apgd_run(
         x_next = project(x_cur + alpha * (z - x_cur) + (1 - alpha) * (x_cur - x_prev))
         with torch.enable_grad():
             f_next, grad, fooled_now = evaluate(x_next)
-        success[k] = f_next > f_cur
+        f_k = f_cur
+        success[k] = f_next > f_k
         new_fool = fooled_now & ~fooled
         x_fool[new_fool] = x_next[new_fool]
         fooled |= fooled_now
@@ -462,6 +470,9 @@ def _apgd_run(
             cond1 = success[w_prev:k].sum(dim=0) < rho * (k - w_prev)
             cond2 = ~halved_last & (f_best <= f_best_last)
             halve = cond1 | cond2
+            # x^(k+1) <- x_max: the next checkpoint's condition 1 compares
+            # f(x_max) with f(x^(k)), as the paper's algorithm reads.
+            success[k] = torch.where(halve, f_best > f_k, success[k])
             eta = torch.where(halve, eta / 2, eta)
             x_cur = torch.where(halve.view(view), x_best, x_cur)
             f_cur = torch.where(halve, f_best, f_cur)
@@ -572,10 +583,10 @@ def apgd_attack(
     if eps == 0:
         return x.clone()
     with torch.no_grad():
-        logits = forward(x).float()
+        logits = _full_precision(forward(x))
     out = x.clone()
     left = logits.argmax(dim=1) == y  # misclassified samples stay as they are
-    best_loss = torch.full(y.shape, float("-inf"), device=x.device)
+    best_loss = torch.full(y.shape, float("-inf"), dtype=logits.dtype, device=x.device)
     if loss == "dlr":
         n_targets = min(int(n_target_classes), logits.shape[1] - 1)
         ranked = logits.argsort(dim=1, descending=True)

@@ -148,7 +148,9 @@ def logits_forward(net, forward):
     if isinstance(getattr(net, "criterion_", None), torch.nn.NLLLoss):
 
         def log_forward(x):
-            out = forward(x).float()
+            out = forward(x)
+            if out.dtype in (torch.float16, torch.bfloat16):
+                out = out.float()
             return torch.log(out.clamp_min(torch.finfo(out.dtype).tiny))
 
         return log_forward

@@ -1,0 +1,447 @@
+"""Known answers for the attack maths, each computed independently inside the test.
+
+Projections against their closed forms; a PGD step on a linear model against
+the hand-computed sign-gradient step; TRADES' inner maximisation against the
+gradient of KL(p_clean || p_adv) (a cross-entropy-on-predicted-labels mutant
+must fail) and its training loss against CE + beta * KL by hand; APGD's
+checkpoints against the paper's formula in exact arithmetic, its step-size
+schedule, and a whole run against a per-sample transcription of Algorithm 1
+of Croce and Hein (2020).
+"""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from numpy.testing import assert_allclose, assert_array_equal
+
+import skfral.nn._net as net_module
+from skfral.nn import (
+    FGSM,
+    PGD,
+    RobustNeuralNetClassifier,
+    apgd_attack,
+    dlr_loss,
+    pgd_attack,
+    trades_attack,
+)
+from skfral.nn._attack_maths import _project, apgd_checkpoints
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture
+def linear():
+    """A fixed 4 -> 3 linear model in float64, its weights as numpy arrays."""
+    rng = np.random.RandomState(0)
+    W, b = rng.randn(3, 4), rng.randn(3)
+    model = torch.nn.Linear(4, 3).double()
+    with torch.no_grad():
+        model.weight.copy_(torch.as_tensor(W))
+        model.bias.copy_(torch.as_tensor(b))
+    return model, W, b
+
+
+# -------------------------------------------------------------- projections
+def test_linf_projection_is_the_coordinate_clip():
+    delta = torch.as_tensor(np.random.RandomState(1).randn(6, 2, 3) * 2)
+    eps = 0.7
+    expected = np.minimum(np.maximum(delta.numpy(), -eps), eps)
+    assert_array_equal(_project(delta, eps, "linf").numpy(), expected)
+
+
+def test_l2_projection_is_the_radial_scaling():
+    rng = np.random.RandomState(2)
+    delta = rng.randn(6, 2, 3)
+    delta[0] *= 0.01  # inside the ball: unchanged
+    eps = 1.5
+    expected = []
+    for d in delta:
+        norm = math.sqrt(float((d**2).sum()))
+        expected.append(d if norm <= eps else d * (eps / norm))
+    out = _project(torch.as_tensor(delta), eps, "l2").numpy()
+    assert_allclose(out, np.array(expected), rtol=1e-12)
+    assert_allclose(out[0], delta[0])
+    norms = np.linalg.norm(out.reshape(6, -1), axis=1)
+    assert_allclose(norms[1:], eps, rtol=1e-12)
+
+
+def test_one_long_l2_step_lands_on_the_sphere_along_the_gradient(linear):
+    model, W, b = linear
+    x = torch.as_tensor(np.random.RandomState(3).randn(5, 4))
+    y = torch.tensor([0, 1, 2, 0, 1])
+    x_adv = pgd_attack(
+        model,
+        lambda out, _x: F.cross_entropy(out, y),
+        x,
+        eps=0.5,
+        step_size=10.0,
+        n_steps=1,
+        norm="l2",
+        random_start=False,
+    )
+    xn = x.numpy()
+    g = (softmax(xn @ W.T + b) - np.eye(3)[y.numpy()]) @ W
+    expected = xn + 0.5 * g / np.linalg.norm(g, axis=1, keepdims=True)
+    assert_allclose(x_adv.numpy(), expected, rtol=1e-10)
+
+
+# --------------------------------------------------------------------- PGD
+def hand_pgd_linf(x, y, W, b, eps, alpha, n_steps):
+    """Sign-gradient ascent on the mean cross-entropy of softmax(W x + b)."""
+    onehot = np.eye(W.shape[0])[y]
+    z = x.copy()
+    for _ in range(n_steps):
+        grad = (softmax(z @ W.T + b) - onehot) @ W / len(x)  # d mean CE / d x
+        z = np.clip(z + alpha * np.sign(grad), x - eps, x + eps)
+    return z
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_pgd_steps_on_a_linear_model_equal_the_hand_computation(linear, n_steps):
+    model, W, b = linear
+    x = np.random.RandomState(4).randn(8, 4)
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    yt = torch.as_tensor(y)
+    x_adv = pgd_attack(
+        model,
+        lambda out, _x: F.cross_entropy(out, yt),
+        torch.as_tensor(x),
+        eps=0.3,
+        step_size=0.2,
+        n_steps=n_steps,
+        random_start=False,
+    )
+    assert_allclose(x_adv.numpy(), hand_pgd_linf(x, y, W, b, 0.3, 0.2, n_steps))
+
+
+def _linear_net(W, b):
+    """A skfral net whose module is the fixed linear model (float32)."""
+    net = RobustNeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=4,
+        module__out_features=3,
+        classes=[0, 1, 2],
+        adversarial=None,
+    ).initialize()
+    with torch.no_grad():
+        net.module_.weight.copy_(torch.as_tensor(W, dtype=torch.float32))
+        net.module_.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+    return net
+
+
+def test_pgd_and_fgsm_estimators_on_a_linear_net_equal_the_hand_computation(linear):
+    _, W, b = linear
+    net = _linear_net(W, b)
+    X = np.random.RandomState(5).randn(10, 4).astype(np.float32)
+    y = np.arange(10) % 3
+    W32, b32 = W.astype(np.float32), b.astype(np.float32)
+    pgd = PGD(eps=0.25, step_size=0.1, n_steps=4, random_start=False)
+    assert_allclose(
+        pgd.perturb(net, X, y), hand_pgd_linf(X, y, W32, b32, 0.25, 0.1, 4), atol=1e-6
+    )
+    # FGSM: one step of size eps from x
+    assert_allclose(
+        FGSM(eps=0.25).perturb(net, X, y),
+        hand_pgd_linf(X, y, W32, b32, 0.25, 0.25, 1),
+        atol=1e-6,
+    )
+
+
+# ------------------------------------------------------------------- TRADES
+def _trades_start(x, seed):
+    gen = torch.Generator().manual_seed(seed)
+    return x + 0.001 * torch.randn(x.shape, generator=gen, dtype=x.dtype)
+
+
+def test_trades_step_ascends_the_kl_of_clean_to_adversarial(linear):
+    """One TRADES step is the sign step of d/dx0 KL(p_clean || softmax(W x0 + b))
+    = (q(x0) - p_clean) @ W, from x0 = x + 0.001 N(0, 1), projected onto the
+    eps-ball around x0 and then around x."""
+    model, W, b = linear
+    x = torch.as_tensor(np.random.RandomState(6).randn(6, 4))
+    eps, alpha = 0.3, 0.1
+    x0 = _trades_start(x, seed=7).numpy()
+    xn = x.numpy()
+    p = softmax(xn @ W.T + b)
+    q = softmax(x0 @ W.T + b)
+    grad_kl = (q - p) @ W
+
+    def step(grad):
+        z = np.clip(x0 + alpha * np.sign(grad), x0 - eps, x0 + eps)
+        return xn + np.clip(z - xn, -eps, eps)
+
+    expected = step(grad_kl)
+    # The mutant of issue 17: cross-entropy on the predicted labels instead.
+    grad_ce_pred = (q - np.eye(3)[p.argmax(axis=1)]) @ W
+    assert not np.allclose(step(grad_ce_pred), expected)  # the test can tell them apart
+    with torch.no_grad():
+        logits = model(x)
+    x_adv = trades_attack(
+        model,
+        x,
+        logits,
+        eps=eps,
+        step_size=alpha,
+        n_steps=1,
+        generator=torch.Generator().manual_seed(7),
+    )
+    assert_allclose(x_adv.numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_trades_attack_raises_the_kl_of_clean_to_adversarial(linear):
+    model, W, b = linear
+    x = torch.as_tensor(np.random.RandomState(8).randn(20, 4))
+    with torch.no_grad():
+        logits = model(x)
+    p = softmax(logits.numpy())
+
+    def kl(z):
+        q = softmax(z @ W.T + b)
+        return (p * (np.log(p) - np.log(q))).sum(axis=1)
+
+    x_adv = trades_attack(
+        model,
+        x,
+        logits,
+        eps=0.3,
+        step_size=0.05,
+        n_steps=10,
+        generator=torch.Generator().manual_seed(0),
+    ).numpy()
+    start = _trades_start(x, seed=0).numpy()
+    assert (kl(x_adv) > kl(start) + 1e-3).all()
+    assert np.abs(x_adv - x.numpy()).max() <= 0.3 + 1e-12
+
+
+def test_trades_training_loss_is_ce_plus_beta_kl(linear, monkeypatch):
+    """The loss of a TRADES training step, for a fixed adversarial batch:
+    mean CE(f(x), y) + beta * mean over samples of KL(p(x) || p(x_adv))."""
+    _, W, b = linear
+    net = _linear_net(W, b).set_params(adversarial="trades", trades_beta=3.0)
+    net.initialize()
+    with torch.no_grad():
+        net.module_.weight.copy_(torch.as_tensor(W, dtype=torch.float32))
+        net.module_.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+    rng = np.random.RandomState(9)
+    X = rng.randn(7, 4).astype(np.float32)
+    y = np.array([0, 1, 2, 2, 1, 0, 1])
+    delta = (0.2 * rng.randn(7, 4)).astype(np.float32)
+
+    def fixed_attack(forward, x, logits_clean, **kwargs):
+        return x + torch.as_tensor(delta)
+
+    monkeypatch.setattr(net_module, "trades_attack", fixed_attack)
+    out = net.train_step_single((torch.as_tensor(X), torch.as_tensor(y)))
+    p = softmax(X.astype(np.float64) @ W.T + b)
+    q = softmax((X + delta).astype(np.float64) @ W.T + b)
+    ce = -np.log(p[np.arange(7), y]).mean()
+    kl = (p * (np.log(p) - np.log(q))).sum(axis=1).mean()
+    assert_allclose(float(out["loss"].detach()), ce + 3.0 * kl, rtol=1e-5)
+    assert kl > 1e-3  # the KL term is really there
+
+
+# --------------------------------------------------------------------- APGD
+def paper_checkpoints(n_steps):
+    """w_j = ceil(p_j N), p_0 = 0, p_1 = 0.22, p_{j+1} = p_j + max(p_j - p_{j-1}
+    - 0.03, 0.06) (Croce and Hein 2020, Sec. 3.2), in exact rationals."""
+    p = [Fraction(0), Fraction(22, 100)]
+    while p[-1] <= 1:
+        p.append(p[-1] + max(p[-1] - p[-2] - Fraction(3, 100), Fraction(6, 100)))
+    w = sorted({math.ceil(pj * n_steps) for pj in p[1:] if pj <= 1})
+    return [v for v in w if 0 < v <= n_steps]
+
+
+@pytest.mark.parametrize("n_steps", [1, 5, 10, 20, 37, 100, 1000])
+def test_apgd_checkpoints_follow_the_paper(n_steps):
+    assert apgd_checkpoints(n_steps) == paper_checkpoints(n_steps)
+
+
+def test_apgd_checkpoints_for_100_steps():
+    # p_j = 0.22, 0.41, 0.57, 0.70, 0.80, 0.87, 0.93, 0.99 (1.05 > 1 ends it)
+    assert apgd_checkpoints(100) == [22, 41, 57, 70, 80, 87, 93, 99]
+
+
+def test_apgd_halves_the_step_at_every_checkpoint_when_the_loss_is_stuck():
+    """A loss that never rises meets condition 1 at every checkpoint: the step
+    size is 2 eps until the first checkpoint and halves after each one."""
+    n_steps, eps = 40, 0.2
+    x = torch.zeros(3, 2)
+    y = torch.zeros(3, dtype=torch.long)
+
+    def flat_model(z):  # constant logits, class 0 always predicted
+        return torch.tensor([[5.0, 0.0, 0.0]]).expand(len(z), 3) + 0 * z.sum()
+
+    history = []
+    apgd_attack(
+        flat_model,
+        x,
+        y,
+        eps=eps,
+        n_steps=n_steps,
+        history=history,
+        generator=torch.Generator().manual_seed(0),
+    )
+    assert len(history) == n_steps
+    w = paper_checkpoints(n_steps)
+    for k, eta in enumerate(history):
+        halvings = sum(1 for wj in w if wj < k)
+        assert_allclose(eta.numpy(), 2 * eps * 0.5**halvings, rtol=1e-6)
+
+
+class SineLayer(torch.nn.Module):
+    def forward(self, x):
+        return torch.sin(x)
+
+
+def reference_apgd_one_sample(f_and_grad, x, x0, eps, n_steps, rho=0.75, alpha=0.75):
+    """Algorithm 1 of Croce and Hein (2020) for one sample, L-inf, no clip range.
+
+    ``f_and_grad(z) -> (loss, grad, fooled)``. Returns the first iterate that
+    fools the model, else the iterate of highest loss, and the step sizes.
+    """
+    W = paper_checkpoints(n_steps)
+
+    def P(z):
+        return np.clip(z, x - eps, x + eps)
+
+    eta = 2 * eps
+    xs, fs = [x0], []
+    f, g, fooled = f_and_grad(x0)
+    fs.append(f)
+    grads = [g]
+    if fooled:
+        return x0, []
+    etas = []
+    fmax, xmax, gmax = f, x0, g
+    last_w, eta_last, fmax_last = 0, eta, f
+    for k in range(n_steps):
+        etas.append(eta)
+        xk = xs[k]
+        z = P(xk + eta * np.sign(grads[k]))
+        a = 1.0 if k == 0 else alpha
+        prev = xs[k - 1] if k > 0 else xk
+        x_new = P(xk + a * (z - xk) + (1 - a) * (xk - prev))
+        f, g, fooled = f_and_grad(x_new)
+        if fooled:
+            return x_new, etas
+        xs.append(x_new)
+        fs.append(f)
+        grads.append(g)
+        if f > fmax:
+            fmax, xmax, gmax = f, x_new, g
+        if k in W:
+            rises = sum(fs[i + 1] > fs[i] for i in range(last_w, k))
+            cond1 = rises < rho * (k - last_w)
+            cond2 = eta_last == eta and fmax_last == fmax
+            eta_last, fmax_last, last_w = eta, fmax, k
+            if cond1 or cond2:
+                eta = eta / 2
+                xs[k + 1], fs[k + 1], grads[k + 1] = xmax, fmax, gmax
+    return xmax, etas
+
+
+def test_apgd_run_equals_a_transcription_of_the_papers_algorithm():
+    """A bumpy loss (sine features) that no point in the ball can flip: every
+    run goes the whole way, halves its steps at sample-dependent checkpoints,
+    and returns its best iterate."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(3, 16), SineLayer(), torch.nn.Linear(16, 4)
+    ).double()
+    with torch.no_grad():
+        model[0].weight.mul_(6.0)
+        model[2].bias[0] += 8.0  # class 0 always wins
+    x = torch.as_tensor(np.random.RandomState(10).randn(12, 3))
+    y = torch.zeros(12, dtype=torch.long)
+    y[:2] = 1  # misclassified: must come back unchanged
+    eps, n_steps = 0.5, 25
+    history = []
+    x_adv = apgd_attack(
+        model,
+        x,
+        y,
+        eps=eps,
+        n_steps=n_steps,
+        history=history,
+        generator=torch.Generator().manual_seed(11),
+    ).numpy()
+    assert_array_equal(x_adv[:2], x[:2].numpy())
+    steps = torch.stack(history).numpy()  # (n_steps, 10 attacked samples)
+    assert len({tuple(col) for col in steps.T}) > 3  # schedules differ by sample
+    # the random start of the attacked samples, drawn as the attack draws it
+    start = torch.empty(x[2:].shape, dtype=x.dtype).uniform_(
+        -eps, eps, generator=torch.Generator().manual_seed(11)
+    )
+    for i in range(2, len(x)):
+
+        def f_and_grad(z, i=i):
+            zt = torch.as_tensor(z).requires_grad_(True)
+            logits = model(zt[None])
+            loss = F.cross_entropy(logits, y[i : i + 1])
+            (g,) = torch.autograd.grad(loss, [zt])
+            return float(loss.detach()), g.numpy(), int(logits.argmax()) != int(y[i])
+
+        xi = x[i].numpy()
+        expected, etas = reference_apgd_one_sample(
+            f_and_grad, xi, xi + start[i - 2].numpy(), eps, n_steps
+        )
+        assert_allclose(x_adv[i], expected, rtol=1e-9, atol=1e-12, err_msg=str(i))
+        assert_allclose(steps[:, i - 2], etas, err_msg=str(i))
+
+
+def test_dlr_loss_by_hand():
+    z = torch.tensor([[4.0, 1.0, 3.0, -2.0, 0.0], [0.5, 2.5, 2.0, 1.0, -1.0]])
+    y = torch.tensor([0, 0])
+    # sorted: [4, 3, 1, 0, -2] and [2.5, 2, 1, 0.5, -1]
+    untargeted = [-(4 - 3) / (4 - 1), -(0.5 - 2.5) / (2.5 - 1)]
+    assert_allclose(dlr_loss(z, y).numpy(), untargeted, rtol=1e-6)
+    t = torch.tensor([1, 2])
+    targeted = [-(4 - 1) / (4 - (1 + 0) / 2), -(0.5 - 2.0) / (2.5 - (1 + 0.5) / 2)]
+    assert_allclose(dlr_loss(z, y, t).numpy(), targeted, rtol=1e-6)
+    # shift and positive scale invariance
+    assert_allclose(dlr_loss(3 * z + 7, y, t).numpy(), targeted, rtol=1e-5)
+    # two classes: the plain margin
+    z2 = torch.tensor([[1.0, 3.0]])
+    assert_allclose(dlr_loss(z2, torch.tensor([0])).numpy(), [2.0])
+
+
+def test_apgd_condition_2_needs_no_halving_at_the_last_checkpoint():
+    """A scripted loss sequence (one value per forward pass, zero gradient) in
+    which, after a halving at w_1 = 22, the loss rises at 18 of the 19 steps
+    up to w_2 = 41 without beating the best: condition 1 fails, and condition
+    2 fails because the step was halved at w_1. So no second halving."""
+    n_steps = 100
+    assert paper_checkpoints(n_steps)[:2] == [22, 41]
+    losses = [0.5, 0.5, 0.9]  # clean check, x^(0), x^(1) (the best)
+    losses += [0.1] * 21  # x^(2) .. x^(22): flat, condition 1 at k = 22
+    losses += [0.05]  # x^(24), after x^(23) <- x_max: a fall
+    losses += [0.1 + 0.01 * j for j in range(17)]  # x^(25) .. x^(41): rises
+    losses += [0.2] * (n_steps + 2 - len(losses))
+    calls = []
+
+    def scripted(z):
+        loss = losses[min(len(calls), len(losses) - 1)]
+        calls.append(loss)
+        a = -math.log((math.exp(loss) - 1) / 2)  # CE of [a, 0, 0] at class 0
+        return torch.tensor([[a, 0.0, 0.0]], dtype=z.dtype) + 0 * z.sum()
+
+    history = []
+    apgd_attack(
+        scripted,
+        torch.zeros(1, 2),
+        torch.zeros(1, dtype=torch.long),
+        eps=0.2,
+        n_steps=n_steps,
+        history=history,
+        generator=torch.Generator().manual_seed(0),
+    )
+    etas = torch.cat(history).numpy()
+    assert_allclose(etas[:23], 0.4)  # 2 eps up to the step after w_1
+    assert_allclose(etas[23:43], 0.2)  # halved once at w_1 = 22, not at w_2 = 41
