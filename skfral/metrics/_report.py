@@ -100,6 +100,9 @@ class FairnessReport(pd.Series):
       "worst_group_robust": name}`` (the robust one is ``None`` without an
       attack); ``report["worst_group_standard"]`` and ``report.get(...)`` still
       answer these two keys (:data:`GROUP_NAME_KEYS`), as before.
+      A list of keys that holds a name gives an object Series of the values
+      and names asked for; :meth:`with_group_names` gives the whole report
+      that way.
     - ``report.by_group``: the per-group table (a DataFrame, one row per group).
 
     Both are stored as plain values in ``report.attrs`` (``"worst_groups"``,
@@ -136,12 +139,59 @@ class FairnessReport(pd.Series):
     def _constructor_expanddim(self):
         return pd.DataFrame
 
+    def _is_name_key(self, key):
+        return (
+            isinstance(key, str)
+            and key in GROUP_NAME_KEYS
+            and key not in self.index
+            and key in self.attrs.get("worst_groups", {})
+        )
+
     def __getitem__(self, key):
-        if isinstance(key, str) and key in GROUP_NAME_KEYS and key not in self.index:
-            names = self.attrs.get("worst_groups", {})
-            if key in names:
-                return names[key]
+        if self._is_name_key(key):
+            return self.attrs["worst_groups"][key]
+        if isinstance(key, list) and any(self._is_name_key(k) for k in key):
+            # numbers and names asked together: an object Series, as asked
+            return pd.Series({k: self[k] for k in key}, dtype=object, name=self.name)
         return super().__getitem__(key)
+
+    def with_group_names(self):
+        """The report as one object Series, the worst groups' names in place.
+
+        The layout of the report before it became a float Series: the names
+        ``worst_group_standard`` and ``worst_group_robust`` follow
+        ``worst_group_robust_accuracy``. Handy to print, or to collect reports
+        as the columns of a DataFrame with the names as rows.
+
+        Returns
+        -------
+        report : pandas.Series
+            Object dtype; the same numbers and both names.
+
+        See Also
+        --------
+        fairness_report : Builds the report.
+
+        Examples
+        --------
+        >>> from skfral.metrics import FairnessReport
+        >>> report = FairnessReport({"worst_group_robust_accuracy": 0.25})
+        >>> report.attrs["worst_groups"] = {"worst_group_standard": "a",
+        ...                                 "worst_group_robust": "b"}
+        >>> report.with_group_names().to_dict()
+        {'worst_group_robust_accuracy': 0.25, 'worst_group_standard': 'a', \
+'worst_group_robust': 'b'}
+        """
+        values = {}
+        names = self.attrs.get("worst_groups", {})
+        for key, value in self.items():
+            values[key] = value
+            if key == "worst_group_robust_accuracy":
+                values.update(names)
+        values.update({k: v for k, v in names.items() if k not in values})
+        out = pd.Series(values, dtype=object, name=self.name)
+        out.attrs = dict(self.attrs)
+        return out
 
     @property
     def worst_groups(self):

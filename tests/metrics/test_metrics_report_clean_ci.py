@@ -268,3 +268,26 @@ def test_apgd_works_as_the_attack(net, data):
     )
     at = curve[curve["eps"] == 0.3].set_index("group")["accuracy"]
     assert at.to_dict() == pytest.approx(direct["ce"].to_dict())  # cloned at eps 0.3
+
+
+def test_names_and_numbers_asked_together(net, data):
+    X, y, group = data
+    report = fairness_report(net, X, y, sensitive_features=group, attack=FlipAttack())
+    mixed = report[["n_groups", "worst_group_robust", "worst_group_robust_accuracy"]]
+    assert mixed.dtype == object
+    assert mixed.tolist() == [
+        2.0,
+        report.worst_groups["worst_group_robust"],
+        report["worst_group_robust_accuracy"],
+    ]
+    numbers = report[["n_groups", "robust_accuracy"]]
+    assert isinstance(numbers, FairnessReport) and numbers.dtype == np.float64
+    full = report.with_group_names()
+    assert full.dtype == object
+    keys = list(full.index)
+    position = keys.index("worst_group_robust_accuracy")
+    assert keys[position + 1 : position + 3] == list(GROUP_NAME_KEYS)
+    assert len(full) == len(report) + 2
+    # collected as DataFrame columns, names as rows (the old layout)
+    table = pd.DataFrame({"a": full, "b": full})
+    assert table.loc["worst_group_standard", "a"] == report["worst_group_standard"]
