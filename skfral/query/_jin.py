@@ -1,4 +1,4 @@
-"""JIN: Joint INconsistency (Wu, Chen, Su & Hsu, ICCV 2023 Workshops)."""
+"""JIN: Joint INconsistency (Wu, Su, Chen & Hsu, ICCV 2023 Workshops)."""
 
 import math
 from numbers import Integral, Real
@@ -212,9 +212,9 @@ class JINQueryStrategy(BaseFairQueryStrategy):
 
     References
     ----------
-    .. [1] Y.-C. Wu, Y.-A. Chen, C.-C. Su and W. H. Hsu, "Fair Robust Active
-       Learning by Joint Inconsistency", ICCV 2023 Workshops (AROW);
-       arXiv:2209.10729.
+    .. [1] T.-H. Wu, H.-T. Su, S.-T. Chen and W. H. Hsu, "Fair Robust Active
+       Learning by Joint Inconsistency", ICCV 2023 Workshops (AROW),
+       pp. 3622-3631; arXiv:2209.10729.
     .. [2] A. Madry, A. Makelov, L. Schmidt, D. Tsipras and A. Vladu, "Towards
        Deep Learning Models Resistant to Adversarial Attacks", ICLR 2018.
 
