@@ -811,9 +811,11 @@ def main(argv=None):
     )
     parser.add_argument(
         "--apgd-final",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="also attack every complete cell's final-round net with APGD-CE and "
-        "APGD-T (reloaded from its checkpoint; cached under --out)",
+        "APGD-T (reloaded from its checkpoint; cached under --out); default: on "
+        "for the quality suite",
     )
     parser.add_argument(
         "--report-only",
@@ -823,6 +825,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.seeds is None:
         args.seeds = DEFAULT_SEEDS[args.suite]
+    if args.apgd_final is None:
+        args.apgd_final = args.suite == "quality"
     if not args.report_only:
         run_suite(args)
         if args.eval_attack != "pgd":
