@@ -19,8 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
-from ..nn import split_estimator
-from ..nn._attacks import encode_labels
+from ..nn import encode_labels, split_estimator
 from ..utils._docstring import Substitution, _shared_docs
 from ..utils._param_validation import Interval, ParamsValidationMixin
 from ..utils._validation import (
