@@ -718,8 +718,11 @@ def report(args):
         "percentile bootstrap CI (10,000 resamples of the seeds, seeded), paired "
         "differences by seed with their bootstrap CI and a two-sided Wilcoxon "
         "signed-rank test (scipy), and wins / ties / losses (a win: the CI of the "
-        "paired difference lies above 0). Only complete cells are used.",
+        "paired difference lies above 0). Only complete cells are used. Query "
+        "seconds are wall-clock times per query on the machine above, shared with "
+        "other jobs while this ran: compare them within one table only.",
         "",
+        *([args.note, ""] if args.note else []),
         "Completeness at the time of writing:",
         "",
         *completeness(df, incomplete, args),
@@ -817,6 +820,7 @@ def main(argv=None):
         "APGD-T (reloaded from its checkpoint; cached under --out); default: on "
         "for the quality suite",
     )
+    parser.add_argument("--note", default=None, help="a line added to the report")
     parser.add_argument(
         "--report-only",
         action="store_true",
