@@ -360,6 +360,11 @@ class FGSM(PGD):
     True
     """
 
+    # FGSM's own parameters only (step size, steps and start are fixed)
+    _parameter_constraints = {
+        k: v for k, v in _COMMON_CONSTRAINTS.items() if k != "random_state"
+    }
+
     def __init__(
         self, eps=0.1, norm="linf", clip_min=None, clip_max=None, batch_size=512
     ):
