@@ -1,7 +1,6 @@
 """Short names of the strategies: ``get_strategy("jin", X_val=..., ...)``."""
 
-import difflib
-
+from ..utils._validation import did_you_mean, unknown_option_error
 from ._diversity import BADGESampling, CoreSetSampling
 from ._fair import FALSampling, WorstGroupSampling
 from ._jin import JINQueryStrategy
@@ -41,6 +40,12 @@ def get_strategy(name, **params):
     Returns
     -------
     strategy : BaseQueryStrategy
+        A new, unfitted strategy of the named class.
+
+    See Also
+    --------
+    STRATEGIES : The short names and their classes.
+    to_skactiveml : Use the strategy inside scikit-activeml.
 
     Examples
     --------
@@ -51,18 +56,20 @@ def get_strategy(name, **params):
     Traceback (most recent call last):
     ...
     ValueError: Unknown strategy 'entropie' (did you mean 'entropy'?): expected one of ...
+    >>> get_strategy("jin", wieghts=(1, 0))
+    Traceback (most recent call last):
+    ...
+    TypeError: JINQueryStrategy got unknown parameter(s) ['wieghts'] (did you mean 'weights'?): ...
     """
     if not isinstance(name, str) or name not in STRATEGIES:
-        hint = difflib.get_close_matches(str(name), STRATEGIES, n=1)
-        did = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise ValueError(
-            f"Unknown strategy {name!r}{did}: expected one of {', '.join(STRATEGIES)}."
-        )
+        raise unknown_option_error("strategy", name, list(STRATEGIES))
     cls = STRATEGIES[name]
     valid = cls._get_param_names()
     unknown = sorted(set(params) - set(valid))
     if unknown:
+        hint = did_you_mean(unknown[0], valid)
         raise TypeError(
-            f"{cls.__name__} got unknown parameter(s) {unknown}: expected some of {valid}."
+            f"{cls.__name__} got unknown parameter(s) {unknown}{hint}: expected some "
+            f"of {valid}."
         )
     return cls(**params)
