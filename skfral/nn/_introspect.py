@@ -28,7 +28,32 @@ def _identity(X):
 
 
 def final_net(estimator):
-    """The skorch net at the end of ``estimator`` (itself, or a Pipeline's end)."""
+    """The skorch net at the end of ``estimator`` (itself, or a Pipeline's end).
+
+    Parameters
+    ----------
+    estimator : skorch NeuralNet or Pipeline
+        A net, or a :class:`~sklearn.pipeline.Pipeline` (nested ones too)
+        whose last step is one.
+
+    Returns
+    -------
+    net : object
+        The last step (the estimator itself when it is not a Pipeline).
+
+    See Also
+    --------
+    split_estimator : The net and the transform before it.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skfral.nn import MLP, RobustNeuralNetClassifier, final_net
+    >>> net = RobustNeuralNetClassifier(MLP)
+    >>> final_net(make_pipeline(StandardScaler(), net)) is net
+    True
+    """
     if isinstance(estimator, Pipeline):
         return final_net(estimator.steps[-1][1])
     return estimator
@@ -40,6 +65,20 @@ def split_estimator(estimator, *, require_fitted=True):
     ``transform(X)`` applies every pipeline step before the net (the identity for
     a bare net); attacks, embeddings and gradients are taken in the net's input
     space, i.e. on ``transform(X)``.
+
+    Parameters
+    ----------
+    estimator : skorch NeuralNet or Pipeline
+        A net, or a Pipeline whose last step is one.
+    require_fitted : bool, default=True
+        Raise ``NotFittedError`` when the net is not initialised.
+
+    Returns
+    -------
+    transform : callable
+        ``X -> X`` in the net's input space.
+    net : skorch NeuralNet
+        The final net.
 
     Raises
     ------
@@ -106,6 +145,24 @@ def _inference(net):
 def penultimate_embedding(net, X):
     """Penultimate-layer activations for ``X`` of a net (or a Pipeline ending in one).
 
+    The embedding hook of core-set, BADGE and JIN's diversity: the module's
+    ``features(x)`` method when it has one (:class:`~skfral.nn.MLP`,
+    :class:`~skfral.nn.SmallCNN`, :class:`~skfral.nn.ResNet18`), else the
+    input of its last ``torch.nn.Linear`` (e.g. torchvision's ``fc``). Arrays
+    and lazy arrays are streamed in batches of the net's
+    ``predict_batch_size`` under its ``amp_dtype``; the output is float32.
+
+    Parameters
+    ----------
+    net : fitted skorch net or Pipeline ending in one
+        The model; a Pipeline's transforms are applied to ``X`` first.
+    X : array-like or lazy array
+        Inputs.
+
+    Returns
+    -------
+    embedding : ndarray of float32, shape (n_samples, n_dims)
+
     Raises
     ------
     NotFittedError
@@ -149,6 +206,23 @@ def gradient_embedding(net, X):
     respect to the last layer's weights, at the predicted label ``y_hat``, is
     ``(p - onehot(y_hat)) outer h`` with ``h`` the penultimate activations; it is
     computed in closed form, without back-propagation.
+
+    Parameters
+    ----------
+    net : fitted skorch net or Pipeline ending in one
+        The model; a Pipeline's transforms are applied to ``X`` first.
+    X : array-like or lazy array
+        Inputs (streamed, as for :func:`penultimate_embedding`).
+
+    Returns
+    -------
+    embedding : ndarray of float32, shape (n_samples, n_classes * n_dims)
+
+    References
+    ----------
+    .. [1] J. T. Ash, C. Zhang, A. Krishnamurthy, J. Langford and A. Agarwal,
+       "Deep Batch Active Learning by Diverse, Uncertain Gradient Lower
+       Bounds", ICLR 2020.
     """
     transform, final = split_estimator(net)
     X = transform(X)
