@@ -1,6 +1,8 @@
 """fairness_report: numeric dtype, the clean half (attack=None), the by-group
 table, bootstrap confidence intervals (issues 12 and 15)."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,6 +112,10 @@ def test_report_concat_and_frames(net, data):
     both = pd.concat({"attacked": a, "clean": b}, axis=1)
     assert both.shape == (len(a), 2)
     assert both.dtypes.tolist() == [np.float64, np.float64]
+    again = pickle.loads(pickle.dumps(a))
+    assert isinstance(again, FairnessReport)
+    assert again.worst_groups == a.worst_groups
+    assert again.by_group.equals(a.by_group)
 
 
 # ---------------------------------------------------------------- attack=None
