@@ -62,10 +62,6 @@ class CoreSetSampling(BaseQueryStrategy):
        Neural Networks: A Core-Set Approach", ICLR 2018.
     """
 
-    def __init__(self, *, max_candidates=None, random_state=None):
-        self.max_candidates = max_candidates
-        self.random_state = random_state
-
     def _select(self, query):
         rng, n_instances = query.rng, query.n_instances
         emb_pool = _embed(query.estimator, query.X_pool, "penultimate")
@@ -111,10 +107,6 @@ class BADGESampling(BaseQueryStrategy):
        "Deep Batch Active Learning by Diverse, Uncertain Gradient Lower
        Bounds", ICLR 2020.
     """
-
-    def __init__(self, *, max_candidates=None, random_state=None):
-        self.max_candidates = max_candidates
-        self.random_state = random_state
 
     def _select(self, query):
         rng, n_instances = query.rng, query.n_instances

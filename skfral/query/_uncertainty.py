@@ -51,10 +51,6 @@ class RandomSampling(BaseQueryStrategy):
     ((3,), (3,))
     """
 
-    def __init__(self, *, max_candidates=None, random_state=None):
-        self.max_candidates = max_candidates
-        self.random_state = random_state
-
     def _select(self, query):
         scores = query.rng.random_sample(num_samples(query.X_pool, "X_pool"))
         idx = top_k(scores, query.n_instances, query.rng)
@@ -62,10 +58,6 @@ class RandomSampling(BaseQueryStrategy):
 
 
 class _ProbaStrategy(BaseQueryStrategy):
-    def __init__(self, *, max_candidates=None, random_state=None):
-        self.max_candidates = max_candidates
-        self.random_state = random_state
-
     def _uncertainty(self, proba):  # pragma: no cover - abstract
         raise NotImplementedError
 
