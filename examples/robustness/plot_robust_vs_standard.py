@@ -89,7 +89,7 @@ reports = pd.DataFrame(
     {
         name: fairness_report(
             net, d.X_test, d.y_test, sensitive_features=d.s_test, attack=attack
-        )
+        ).with_group_names()  # numbers and the worst groups' names in one column
         for name, net in nets.items()
     }
 )
