@@ -198,3 +198,34 @@ def test_cpu_device_everywhere():
     X_adv = PGD(eps=0.05, n_steps=2, random_state=0).perturb(net, X, y)
     assert X_adv.shape == X.shape
     assert net.embed(X).shape == (len(X), 8)
+
+
+def test_gradient_scaler_path_gives_the_unscaled_updates():
+    """float16 training uses a GradScaler (cuda only); its code path is run here
+    with a CPU scaler in float32: power-of-two loss scaling, unscaled before the
+    step, gives the same weights as plain training."""
+
+    class ScaledNet(RobustNeuralNetClassifier):
+        def on_train_begin(self, net, X=None, y=None, **kwargs):
+            super().on_train_begin(net, X=X, y=y, **kwargs)
+            self._grad_scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+
+    X, y = images()
+    params = {
+        "module__in_channels": 2,
+        "module__width": 3,
+        "module__embedding_size": 8,
+        "adversarial": "pgd",
+        "attack_eps": 0.05,
+        "attack_n_steps": 1,
+        "max_epochs": 2,
+        "batch_size": 8,
+        "random_state": 0,
+        "optimizer": torch.optim.SGD,  # not scale-invariant, unlike Adam
+        "lr": 0.05,
+    }
+    scaled = ScaledNet(SmallCNN, **params).fit(X, y)
+    plain = RobustNeuralNetClassifier(SmallCNN, **params).fit(X, y)
+    assert scaled._grad_scaler.get_scale() >= 2.0**10  # the scaler ran
+    for p, q in zip(scaled.module_.parameters(), plain.module_.parameters()):
+        assert torch.allclose(p, q, atol=1e-5)
