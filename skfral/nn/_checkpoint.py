@@ -58,8 +58,11 @@ def get_net_state(estimator):
     -------
     state : dict
         ``module``, ``optimizer`` and ``criterion`` state dicts (tensors
-        cloned, so later training does not change them) and ``rng``, the
-        net's numpy random stream (``None`` when the net has none).
+        cloned, so later training does not change them), ``rng``, the
+        net's numpy random stream (``None`` when the net has none),
+        ``module_params``, the module sizes the net inferred from its data
+        (``n_features``, ``in_channels``, ``n_classes``: a net built without
+        them is restored to the right shape), and ``n_features_in``.
 
     Examples
     --------
@@ -90,6 +93,10 @@ def get_net_state(estimator):
         "optimizer": cloned(net.optimizer_.state_dict()),
         "criterion": cloned(net.criterion_.state_dict()),
         "rng": None,
+        "module_params": {
+            str(k): int(v) for k, v in getattr(net, "_module_params", {}).items()
+        },
+        "n_features_in": int(getattr(net, "n_features_in_", -1)),
     }
     rng = getattr(net, "_rng", None)
     if isinstance(rng, np.random.RandomState):
@@ -132,8 +139,14 @@ def set_net_state(estimator, state):
     """
     net = final_net(estimator)
     if not getattr(net, "initialized_", False):
+        if state.get("module_params"):
+            net._module_params = {
+                str(k): int(v) for k, v in state["module_params"].items()
+            }
         net.initialize()
     net.module_.load_state_dict(state["module"])
+    if state.get("n_features_in", -1) >= 0:
+        net.n_features_in_ = int(state["n_features_in"])
     net.optimizer_.load_state_dict(state["optimizer"])
     if state.get("criterion"):
         net.criterion_.load_state_dict(state["criterion"])

@@ -225,3 +225,23 @@ def test_cuda_without_cuda_is_a_clear_error():
     X, y = three_classes()
     with pytest.raises(ValueError, match=r"device='cuda' but CUDA is not available"):
         quick(device="cuda").fit(X, y)
+
+
+def test_a_checkpoint_restores_an_inferred_module(tmp_path):
+    from skfral.nn._checkpoint import (
+        get_net_state,
+        load_checkpoint,
+        save_checkpoint,
+        set_net_state,
+    )
+
+    X, y = three_classes()
+    net = quick(module__hidden_sizes=(8,)).fit(X, y)
+    save_checkpoint({"robust": get_net_state(net)}, tmp_path / "state.pt")
+    state = load_checkpoint(tmp_path / "state.pt")["robust"]
+    twin = quick(module__hidden_sizes=(8,), classes=[0, 1, 2])  # never fitted
+    set_net_state(twin, state)
+    assert twin.module_.n_features == 5 and twin.module_.head.out_features == 3
+    np.testing.assert_array_equal(twin.predict_proba(X), net.predict_proba(X))
+    with pytest.raises(ValueError, match=r"X has 4 features, but .* expecting 5"):
+        twin.predict(X[:, :4])
