@@ -811,3 +811,82 @@ def test_jin_group_allocation_three_groups(allocation, expected):
         members = np.flatnonzero(s_pool == group)
         best = members[np.argsort(-score[members])[:count]]
         assert sorted(idx[s_pool[idx] == group]) == sorted(best)
+
+
+# ------------------------------------------------------------ settings, subsets
+def _distinct_settings(cls):
+    """A non-default value for every ``__init__`` parameter we can check by value."""
+    values = {}
+    for name in cls._get_param_names():
+        if name == "random_state":
+            values[name] = 7
+        elif name == "max_candidates":
+            values[name] = 11
+        elif name in ("n_candidates", "refit_epochs", "warm_start_epochs"):
+            values[name] = 3
+        elif name in ("alpha", "uncertainty_weight"):
+            values[name] = 0.25
+        elif name == "weights":
+            values[name] = (2.0, 0.5)
+        elif name == "diversity_factor":
+            values[name] = 5
+        elif name in ("class_balance",):
+            values[name] = False
+    return values
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        EntropySampling,
+        MarginSampling,
+        LeastConfidenceSampling,
+        CoreSetSampling,
+        BADGESampling,
+        WorstGroupSampling,
+        FALSampling,
+        JINQueryStrategy,
+    ],
+    ids=lambda c: c.__name__,
+)
+def test_settings_are_stored_as_given(cls):
+    values = _distinct_settings(cls)
+    assert "random_state" in values
+    params = cls(**values).get_params()
+    assert {k: params[k] for k in values} == values
+
+
+def test_random_sampling_stores_its_settings():
+    from skfral.query import RandomSampling
+
+    params = RandomSampling(random_state=5, max_candidates=9).get_params()
+    assert params["random_state"] == 5 and params["max_candidates"] == 9
+
+
+def test_max_candidates_scores_a_random_subset_of_the_pool():
+    rng = np.random.RandomState(0)
+    p = rng.dirichlet(np.ones(C) * 0.7, size=40)
+    X_pool = layout(p)
+    ent = _entropy(parts(X_pool)[0])
+    order = np.argsort(-ent)
+    net = fitted_learner(*labelled_set()).estimator
+    # None, or a budget as large as the pool: the best sample of the pool
+    for m in (None, 40, 100):
+        idx, _ = EntropySampling(max_candidates=m, random_state=0)(net, X_pool, 1)
+        assert idx.tolist() == [order[0]]
+    # a budget of 4: the best of a seeded subset of 4 (so never among the 3 worst)
+    picks = []
+    for seed in range(20):
+        strategy = EntropySampling(max_candidates=4, random_state=seed)
+        idx, scores = strategy(net, X_pool, 1)
+        assert idx[0] not in order[-3:]
+        np.testing.assert_allclose(scores, ent[idx], rtol=1e-5)
+        picks.append(int(idx[0]))
+        again, _ = EntropySampling(max_candidates=4, random_state=seed)(net, X_pool, 1)
+        assert again.tolist() == idx.tolist()
+    assert len(set(picks)) > 3 and picks.count(int(order[0])) < 10
+    # the budget grows to the batch: 6 picks from a budget of 2
+    idx, _ = EntropySampling(max_candidates=2, random_state=0)(net, X_pool, 6)
+    assert len(set(idx.tolist())) == 6
+    # picks of a subset are ranked inside it: best first
+    assert np.all(np.diff(ent[idx]) <= 1e-9)
