@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.skfral-installed
 
-.PHONY: demo test install docs lint clean bench
+.PHONY: demo test install docs lint clean bench mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cost.py --write
 	$(BIN)/python benchmarks/bench_quality.py --suite ablation --write
 	$(BIN)/python benchmarks/bench_quality.py --suite quality --write
+
+# Mutation testing (issue 17): mutmut on the maths (benchmarks/mutation/run_mutation.py
+# SCOPE) against the fast unit tests ([tool.mutmut] in pyproject.toml). Slow (about an
+# hour on two cores), so not part of `make test`; results in benchmarks/MUTATION.md.
+mutation: $(STAMP)
+	$(PIP) install -c $(CONSTRAINTS) "mutmut==3.8.1"
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/mutation/run_mutation.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/generated
