@@ -890,3 +890,35 @@ def test_max_candidates_scores_a_random_subset_of_the_pool():
     assert len(set(idx.tolist())) == 6
     # picks of a subset are ranked inside it: best first
     assert np.all(np.diff(ent[idx]) <= 1e-9)
+
+
+def _rank01(v):
+    """Average ranks scaled to [0, 1] (scipy's rankdata)."""
+    return (stats.rankdata(v) - 1) / (len(v) - 1)
+
+
+@pytest.mark.parametrize("w_ent", [0.0, 0.5])
+def test_jin_rank_aggregation_sums_scaled_ranks(w_ent):
+    X_val, y_val, g_val, X_pool = _jin_world(n_pool=14, seed=7)
+    # two equal I_adv values: ties share their mean rank
+    X_pool[1, 2 * C : 3 * C] = X_pool[0, 2 * C : 3 * C]
+    X_pool[1, :C] = X_pool[0, :C]
+    p_rob, p_std, p_adv, _ = parts(X_pool)
+    i_adv, i_mod = _js(p_rob, p_adv), _js(p_std, p_rob)
+    expected = 2.0 * _rank01(i_adv) + 0.5 * _rank01(i_mod)
+    expected = expected + w_ent * _rank01(_entropy(p_rob))
+    s_pool = np.array(["c"] * len(X_pool))
+    strategy = _jin(
+        X_val,
+        y_val,
+        g_val,
+        disagreement="js",
+        weights=(2.0, 0.5),
+        score_aggregation="rank",
+        uncertainty_weight=w_ent,
+    )
+    learner = fitted_learner(*labelled_set())
+    util = strategy.utilities(learner, X_pool, sensitive_features=s_pool)
+    np.testing.assert_allclose(util["score"], expected, atol=1e-9)
+    idx, scores = strategy(learner, X_pool, n_instances=5, sensitive_features=s_pool)
+    np.testing.assert_allclose(scores, np.sort(expected)[::-1][:5], atol=1e-9)
