@@ -51,6 +51,7 @@ from ._attack_maths import (
     pgd_attack,
     trades_attack,
 )
+from ._data import check_lazy_array, is_lazy_array, iter_batches
 from ._labels import encode_labels
 from ._skorch_plumbing import (
     _forward_and_loss,
@@ -153,8 +154,11 @@ class _BaseAttack(ParamsValidationMixin, BaseEstimator):
         ----------
         net : fitted RobustNeuralNetClassifier, skorch NeuralNet or Pipeline
             The model under attack (see Notes for pipelines).
-        X : array-like of shape (n_samples, ...)
-            Clean inputs in the net's input space.
+        X : array-like of shape (n_samples, ...) or lazy array
+            Clean inputs in the net's input space. A lazy array (``shape``
+            and ``__getitem__``, e.g. :class:`skfral.datasets.LazyImageArray`)
+            given to a bare net is read ``batch_size`` rows at a time and
+            never held whole.
         y : array-like of shape (n_samples,) or None, default=None
             True labels (any label type the net was fitted on). ``None`` attacks
             the net's own predictions, as for unlabelled pool samples.
@@ -164,37 +168,41 @@ class _BaseAttack(ParamsValidationMixin, BaseEstimator):
         X_adv : ndarray of float32, shape of ``X`` (after the pipeline's transforms)
             The adversarial examples, in the order of ``X``.
         """
-        from ._introspect import split_estimator
+        from ._introspect import _identity, split_estimator
 
         self._validate_params()
         settings = self._settings()
-        batch_size = self.batch_size
         transform, net = split_estimator(net)
-        X = check_input_array(transform(X), "X")
+        lazy = is_lazy_array(X) and transform is _identity
+        if lazy:  # read batch by batch, never whole
+            shape = check_lazy_array(X, "X")
+        else:
+            X = check_input_array(transform(X), "X")
+            shape = X.shape
         check_n_features = getattr(net, "_check_n_features", None)
         if check_n_features is not None:
             check_n_features(X, reset=False)
-        if y is not None:
-            y_idx = encode_labels(net, y, len(X))
-        feature_shape = X.shape[1:]
-        clip_min = _as_bound(self.clip_min, "clip_min", feature_shape)
-        clip_max = _as_bound(self.clip_max, "clip_max", feature_shape)
-        check_clip_range(X, clip_min, clip_max)
+        y_idx = None if y is None else encode_labels(net, y, shape[0])
+        clip_min = _as_bound(self.clip_min, "clip_min", shape[1:])
+        clip_max = _as_bound(self.clip_max, "clip_max", shape[1:])
+        if not lazy:
+            check_clip_range(X, clip_min, clip_max)
         device = net_device(net)
         gen = torch_generator(self.random_state, device=device)
         clip_min = None if clip_min is None else clip_min.to(device)
         clip_max = None if clip_max is None else clip_max.to(device)
-        out = np.empty_like(X)
+        out = np.empty(shape, dtype=np.float32)
         with eval_mode(net), attack_autocast(net, device):
-            for start in range(0, len(X), batch_size):
-                xb = torch.as_tensor(X[start : start + batch_size], device=device)
-                if y is None:
+            for rows, batch in iter_batches(X, self.batch_size):
+                if lazy:
+                    check_clip_range(batch, clip_min, clip_max)
+                # one batch at a time on the device
+                xb = torch.as_tensor(batch, device=device)
+                if y_idx is None:
                     with torch.no_grad():
                         yb = net.infer(xb).argmax(dim=1)
                 else:
-                    yb = torch.as_tensor(
-                        y_idx[start : start + batch_size], device=device
-                    )
+                    yb = torch.as_tensor(y_idx[rows], device=device)
                 forward, loss_fn = _forward_and_loss(net, yb)
                 try:
                     xb_adv = self._attack_batch(
@@ -205,7 +213,7 @@ class _BaseAttack(ParamsValidationMixin, BaseEstimator):
                         with torch.no_grad():
                             net.infer(xb)  # the net's own message for a misfit X
                     raise
-                out[start : start + batch_size] = xb_adv.float().cpu().numpy()
+                out[rows] = xb_adv.float().cpu().numpy()
         return out
 
 

@@ -469,3 +469,47 @@ def test_attack_from_net_refuses_a_non_net():
 
     with pytest.raises(TypeError, match="net=LogisticRegression is not supported"):
         attack_from_net(make_pipeline(StandardScaler(), LogisticRegression()))
+
+
+# -------------------------------------------------------------- lazy arrays
+class CountingLazyArray:
+    """A lazy array: ``shape`` and ``X[rows]``, recording every read."""
+
+    def __init__(self, X):
+        self._X, self.shape, self.reads = X, X.shape, []
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, rows):
+        self.reads.append(len(np.arange(self.shape[0])[rows]))
+        return self._X[rows]
+
+
+@pytest.mark.parametrize("attack_cls", ["PGD", "APGD"])
+def test_lazy_arrays_are_attacked_batch_by_batch(fitted_net, tabular, attack_cls):
+    from skfral.nn import APGD
+
+    X, y = tabular
+    attack = (
+        PGD(eps=0.2, n_steps=3, batch_size=64, random_state=0)
+        if attack_cls == "PGD"
+        else APGD(eps=0.2, n_steps=3, batch_size=64, random_state=0)
+    )
+    lazy = CountingLazyArray(X)
+    X_adv = attack.perturb(fitted_net, lazy, y)
+    assert lazy.reads and max(lazy.reads) <= 64 and sum(lazy.reads) == len(X)
+    assert_array_equal(X_adv, attack.perturb(fitted_net, X, y))
+    # the net's own predictions as labels, too
+    assert_array_equal(
+        attack.perturb(fitted_net, CountingLazyArray(X)),
+        attack.perturb(fitted_net, X),
+    )
+
+
+def test_lazy_array_outside_the_clip_range_is_refused(fitted_net, tabular):
+    X, y = tabular
+    with pytest.raises(
+        ValueError, match=r"X has values outside \[clip_min, clip_max\]"
+    ):
+        PGD(clip_min=-0.5, clip_max=0.5).perturb(fitted_net, CountingLazyArray(X), y)
