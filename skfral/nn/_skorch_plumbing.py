@@ -14,6 +14,8 @@ import torch
 from sklearn.utils import check_random_state
 from skorch import NeuralNet, NeuralNetClassifier
 
+from ._data import AMP_DTYPES, autocast
+
 __all__ = [
     "attack_autocast",
     "eval_mode",
@@ -136,9 +138,7 @@ def attack_autocast(net, device):
     dtype = getattr(net, "amp_dtype", None)
     if dtype is None:
         return contextlib.nullcontext()
-    if isinstance(dtype, str):
-        dtype = getattr(torch, dtype)
-    return torch.autocast(torch.device(device).type, dtype=dtype)
+    return autocast(device, AMP_DTYPES.get(dtype, dtype))
 
 
 def logits_forward(net, forward):

@@ -237,9 +237,15 @@ def test_apgd_under_bfloat16_autocast(multiclass):
     amp_net.module_.load_state_dict(net.module_.state_dict())
     amp_net.classes_inferred_ = net.classes_inferred_
     object.__setattr__(amp_net, "amp_dtype", "bfloat16")
-    X_adv = APGD(eps=0.05, n_steps=5, clip_min=0, clip_max=1, random_state=0).perturb(
-        amp_net, X, y
-    )
+    dtypes = set()
+    hook = amp_net.module_.register_forward_hook(lambda m, i, o: dtypes.add(o.dtype))
+    try:
+        X_adv = APGD(
+            eps=0.05, n_steps=5, clip_min=0, clip_max=1, random_state=0
+        ).perturb(amp_net, X, y)
+    finally:
+        hook.remove()
+    assert dtypes == {torch.bfloat16}
     assert X_adv.dtype == np.float32
     assert np.abs(X_adv - X).max() <= 0.05 + TOL
     assert accuracy(net, X_adv, y) < accuracy(net, X, y) - 0.1
