@@ -261,6 +261,28 @@ def test_coreset_skips_a_far_pool_sample_next_to_a_labelled_one():
     np.testing.assert_allclose(scores, [3.0, 2.0, np.sqrt(2)], rtol=1e-5)
 
 
+def test_coreset_with_a_large_labelled_set_matches_brute_force():
+    # more labelled samples than one block of the distance computation
+    rng = np.random.RandomState(3)
+    n_lab = 4200
+    emb_lab = rng.randn(n_lab, EMB) * 3
+    emb_pool = rng.randn(30, EMB) * 3
+    emb_pool[:3] += 40.0  # far from most, but next to the last labelled ones
+    emb_lab[-3:] = emb_pool[:3] + 0.01
+    y_lab = np.arange(n_lab) % C
+    X_lab = layout(one_hot_rows(y_lab), emb=emb_lab)
+    X_pool = layout(one_hot_rows(np.zeros(30, dtype=int)), emb=emb_pool)
+    pool64 = X_pool[:, 3 * C :].astype(np.float64)
+    lab64 = X_lab[:, 3 * C :].astype(np.float64)
+    dist = np.sqrt(((pool64[:, None, :] - lab64[None]) ** 2).sum(-1)).min(axis=1)
+    idx, scores = CoreSetSampling(random_state=0)(
+        fitted_learner(X_lab, y_lab), X_pool, n_instances=1
+    )
+    assert idx.tolist() == [int(np.argmax(dist))]
+    assert idx[0] >= 3
+    np.testing.assert_allclose(scores, dist.max(), rtol=1e-4)
+
+
 # ---------------------------------------------------------------------- BADGE
 def gradient_embedding_by_hand(p, h):
     """Last-layer gradient of CE at the predicted label: ``(p - e_yhat) outer h``."""
