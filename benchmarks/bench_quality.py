@@ -254,16 +254,18 @@ def _run_one(args, dataset, seed, strategy, spec):
 def _tasks(args):
     """(data set, seed, strategy) cells, the most telling first.
 
-    Data set by data set (in ``--datasets`` order), seed by seed, the
-    strategies of ``PRIORITY`` first: complete paired seeds of JIN against the
-    strongest baselines accumulate before the rest.
+    The strategies of ``PRIORITY`` (JIN, the paper's setting and the
+    strongest baselines) on every data set first, data set by data set (in
+    ``--datasets`` order) and seed by seed, then the other strategies the
+    same way: complete paired seeds of JIN against the strongest baselines
+    accumulate on every data set before the rest.
     """
     tasks = []
-    for dataset in _datasets(args):
-        strategies = _strategies(args, dataset)
-        order = [s for s in PRIORITY if s in strategies]
-        order += [s for s in strategies if s not in order]
-        for first in (True, False):
+    for first in (True, False):
+        for dataset in _datasets(args):
+            strategies = _strategies(args, dataset)
+            order = [s for s in PRIORITY if s in strategies]
+            order += [s for s in strategies if s not in order]
             for seed in range(args.seeds):
                 for name in order:
                     if (name in PRIORITY) == first:
