@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 
 from ..nn import final_net, penultimate_embedding, split_estimator
 from ..utils._docstring import Substitution, _shared_docs
@@ -454,11 +455,14 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         set_net_state(model, state["standard"])
         self.standard_estimator_ = model
         if state["memo_n"] >= 0:
+            # A restored Pipeline has unfitted steps before its net: it is
+            # warm-started (refitting those steps), never reused as it is.
+            reusable = bool(state.get("reusable", False))
             self._standard_memo = {
                 "n": int(state["memo_n"]),
                 "hash": str(state["memo_hash"]),
                 "source": None if estimator is None else id(estimator),
-                "reusable": bool(state.get("reusable", False)),
+                "reusable": reusable and not isinstance(model, Pipeline),
             }
         return self
 

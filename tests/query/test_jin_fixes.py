@@ -103,3 +103,31 @@ def test_utilities_then_query_fits_the_standard_model_once(learner, fral_data):
         sensitive_features=np.delete(fral_data["s_pool"], idx),
     )
     assert CountingProba.fits == 2
+
+
+def test_state_round_trip_with_a_pipeline_after_utilities(fral_data):
+    """A restored Pipeline standard model is warm-started, not reused unfitted."""
+    from modAL.models import ActiveLearner
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .query_helpers import make_net
+
+    X_pool, y_pool, s_pool = (fral_data[k] for k in ("X_pool", "y_pool", "s_pool"))
+    learner = ActiveLearner(
+        estimator=make_pipeline(StandardScaler(), make_net()),
+        X_training=fral_data["X_lab"],
+        y_training=fral_data["y_lab"],
+    )
+    strategy = jin(fral_data)
+    strategy(learner, X_pool, n_instances=4, sensitive_features=s_pool)
+    learner.teach(X_pool[:4], y_pool[:4])
+    strategy.utilities(learner, X_pool[4:], sensitive_features=s_pool[4:])
+    resumed = clone(strategy).load_state_dict(
+        strategy.state_dict(), estimator=learner.estimator
+    )
+    kwargs = dict(n_instances=4, sensitive_features=s_pool[4:])
+    idx, scores = resumed(learner, X_pool[4:], **kwargs)
+    assert len(np.unique(idx)) == 4 and np.isfinite(scores).all()
+    assert resumed.n_standard_fits_ == strategy.n_standard_fits_ + 1
