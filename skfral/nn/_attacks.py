@@ -6,7 +6,9 @@ strategies, metrics and the experiment runner call as
 net was trained with. The rest of the attack code lives by responsibility:
 
 - :mod:`skfral.nn._attack_maths`: pure tensor functions (projections, random
-  starts, :func:`pgd_attack`, :func:`trades_attack`, :func:`apgd_attack`);
+  starts, :func:`pgd_attack`, :func:`trades_attack`);
+- :mod:`skfral.nn._apgd_maths`: Auto-PGD on tensors (:func:`apgd_attack`,
+  :func:`dlr_loss`, the step-size checkpoints);
 - :mod:`skfral.nn._attack_checks`: numpy-side checks of inputs and clip ranges;
 - :mod:`skfral.nn._skorch_plumbing`: eval mode, the net's forward and loss,
   devices, autocast and torch generators;
@@ -29,25 +31,31 @@ from ..utils._param_validation import (
     StrOptions,
 )
 from ..utils._validation import check_int
+from ._apgd_maths import (
+    APGD_LOSSES,
+    apgd_attack,
+    apgd_checkpoints,  # noqa: F401
+    dlr_loss,
+)
+
+# Names marked F401 are not used here: they are re-exported for the modules
+# that import them from ``skfral.nn._attacks`` (the net's training step,
+# introspection, benchmarks, older code).
 from ._attack_checks import (
-    NORMS,
+    NORMS,  # noqa: F401
     _as_bound,
-    _exceeds,
+    _exceeds,  # noqa: F401
     check_clip_range,
     check_input_array,
     default_step_size,
 )
 from ._attack_maths import (
-    APGD_LOSSES,
-    _clip,
-    _flat_norm,
-    _linf_box,
-    _project,
-    _random_start,
-    _unit_l2,
-    apgd_attack,
-    apgd_checkpoints,
-    dlr_loss,
+    _clip,  # noqa: F401
+    _flat_norm,  # noqa: F401
+    _linf_box,  # noqa: F401
+    _project,  # noqa: F401
+    _random_start,  # noqa: F401
+    _unit_l2,  # noqa: F401
     pgd_attack,
     trades_attack,
 )
@@ -55,7 +63,7 @@ from ._data import check_lazy_array, is_lazy_array, iter_batches
 from ._labels import encode_labels
 from ._skorch_plumbing import (
     _forward_and_loss,
-    _net_loss,
+    _net_loss,  # noqa: F401
     attack_autocast,
     eval_mode,
     logits_forward,
@@ -74,28 +82,6 @@ __all__ = [
     "trades_attack",
     "torch_generator",
 ]
-
-# Re-exported for the modules that import them from here (the net's training
-# step, introspection, query strategies); listed so linters keep them.
-_REEXPORTED = (
-    NORMS,
-    _as_bound,
-    _clip,
-    _exceeds,
-    _flat_norm,
-    _forward_and_loss,
-    _linf_box,
-    _net_loss,
-    _project,
-    _random_start,
-    _unit_l2,
-    apgd_checkpoints,
-    check_clip_range,
-    check_input_array,
-    default_step_size,
-    encode_labels,
-    eval_mode,
-)
 
 _attack_docs = {
     "eps": """eps : float, default=0.1

@@ -28,7 +28,8 @@ from skfral.nn import (
     pgd_attack,
     trades_attack,
 )
-from skfral.nn._attack_maths import _project, apgd_checkpoints
+from skfral.nn._apgd_maths import apgd_checkpoints
+from skfral.nn._attack_maths import _project
 
 
 def softmax(z):
