@@ -311,14 +311,15 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         Returns the checked attack and precision settings. Called once per
         ``fit`` / ``partial_fit`` and by a direct ``initialize``.
         """
-        params = self.get_params(deep=False)
+        seed = self.random_state
+        if seed is not None and not isinstance(seed, np.random.RandomState):
+            # the message of every skfral seed: "expected an integer"
+            check_int(seed, "random_state", min_value=0, max_value=2**32 - 1)
         validate_parameter_constraints(
-            self._parameter_constraints, params, type(self).__name__
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            type(self).__name__,
         )
-        if isinstance(self.random_state, Integral):
-            check_int(
-                self.random_state, "random_state", min_value=0, max_value=2**32 - 1
-            )
         if not _positive_int_or_minus_one(self.batch_size):
             if isinstance(self.batch_size, Integral) and not isinstance(
                 self.batch_size, bool
@@ -483,14 +484,13 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         """Check settings and data once; everything inside trusts them."""
         with self._settings_scope():
             X_arr, y = self._check_fit_data(X, y, continuing=continuing)
-            if not continuing:
-                self._module_params = self._infer_module_params(X_arr, y)
+            inferred = None if continuing else self._infer_module_params(X_arr, y)
             if self.adversarial is not None:
                 self._warn_input_scale(X_arr)
             outer = self.__dict__.get("_fit_data")
             self._fit_data = X_arr
             try:
-                yield X_arr, y
+                yield X_arr, y, inferred
             finally:
                 self._fit_data = outer
 
@@ -515,9 +515,8 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         self
         """
         continuing = bool(self.warm_start) and self._is_continuing()
-        with self._fit_scope(X, y, continuing=continuing) as (X_arr, y):
-            if continuing or isinstance(self.module, torch.nn.Module):
-                self._check_module_fits(X_arr)  # a fresh module class is rebuilt
+        with self._fit_scope(X, y, continuing=continuing) as (X_arr, y, inferred):
+            self._probe_module(X_arr, inferred)
             return super().fit(X_arr, y, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
@@ -542,9 +541,20 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         if self.__dict__.get("_fit_data") is not None and X is self._fit_data:
             return super().partial_fit(X, y, classes=classes, **fit_params)
         continuing = self._is_continuing()
-        with self._fit_scope(X, y, continuing=continuing) as (X_arr, y):
-            self._check_module_fits(X_arr)
+        with self._fit_scope(X, y, continuing=continuing) as (X_arr, y, inferred):
+            self._probe_module(X_arr, inferred)
             return super().partial_fit(X_arr, y, classes=classes, **fit_params)
+
+    def _probe_module(self, X_arr, inferred):
+        """Fail before anything changes when X cannot fit the module, then
+        record the module sizes inferred for this fit.
+
+        A module whose input size is inferred now is rebuilt to fit X: no probe.
+        """
+        if inferred is None or not any(k in inferred for k in FEATURE_PARAMS):
+            self._check_module_fits(X_arr)
+        if inferred is not None:
+            self._module_params = inferred
 
     def _check_module_fits(self, X_arr):
         """One no-grad forward pass of a trained module on the first sample."""
