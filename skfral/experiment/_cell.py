@@ -1,11 +1,9 @@
 """One cell of the grid: split, start (or resume), then query-teach-evaluate rounds."""
 
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from .._modal_compat import require_modal
@@ -14,13 +12,11 @@ from ..query import STRATEGIES, get_strategy
 from ..utils._validation import take_rows
 from ._columns import report_row
 from ._registry import build_estimator, load_dataset
-from ._schedule import cell_threads
+from ._schedule import cell_threads, raise_if_interrupted
 from ._settings import derive_seed, eval_attack_for, seeded
 from ._store import CellStore, jsonable, row_from_record
 
 __all__ = ["load_source", "run_cell", "run_cell_keyed", "split_cell"]
-
-_KNOWN_STATE = {"standard_estimator_", "n_standard_fits_"}
 
 
 def load_source(source):
@@ -77,59 +73,6 @@ def split_cell(X, y, s, seed, settings):
             parts[key] = np.asarray(value)
     parts["X_initial"] = _materialised(parts["X_initial"])
     return parts
-
-
-# ----------------------------------------------------- the strategy's state
-def _strategy_state(strategy):
-    """What a strategy keeps between queries, through its own ``state_dict``."""
-    if callable(getattr(strategy, "state_dict", None)):
-        return {"own": strategy.state_dict()}
-    # Strategies without state_dict (older query code): JIN's standard model.
-    from ..nn._checkpoint import get_net_state
-
-    model = getattr(strategy, "standard_estimator_", None)
-    if model is None:
-        return {}
-    memo = getattr(strategy, "_standard_memo", None) or {}
-    return {
-        "standard": get_net_state(model),
-        "n_fits": int(getattr(strategy, "n_standard_fits_", 0)),
-        "memo_n": int(memo.get("n", -1)),
-        "memo_hash": str(memo.get("hash", "")),
-    }
-
-
-def _restore_strategy(strategy, state, learner):
-    if not state:
-        return
-    if "own" in state:
-        strategy.load_state_dict(state["own"], estimator=learner.estimator)
-        return
-    from ..nn._checkpoint import set_net_state
-
-    template = getattr(strategy, "standard_estimator", None)
-    model = clone(template if template is not None else learner.estimator)
-    if template is None:
-        final_net(model).set_params(adversarial=None)
-    set_net_state(model, state["standard"])
-    strategy.standard_estimator_ = model
-    strategy.n_standard_fits_ = state["n_fits"]
-    if state["memo_n"] >= 0:
-        strategy._standard_memo = {
-            "n": state["memo_n"],
-            "hash": state["memo_hash"],
-            "source": id(learner.estimator),
-        }
-
-
-def _unknown_state(strategy):
-    if callable(getattr(strategy, "state_dict", None)):
-        return []  # the strategy saves what it needs itself
-    return sorted(
-        a
-        for a in vars(strategy)
-        if a.endswith("_") and not a.startswith("_") and a not in _KNOWN_STATE
-    )
 
 
 def _set_model_seed(estimator, seed):
@@ -241,19 +184,11 @@ def run_cell(cell, settings):
             bar.update(1)
             if store is None:
                 return
+            # the strategy owns what it keeps between queries (JIN: its standard model)
             state = {
                 "robust": get_net_state(learner.estimator),
-                "strategy": _strategy_state(strategy),
+                "strategy": strategy.state_dict(),
             }
-            unknown = _unknown_state(strategy)
-            if r == 1 and unknown:
-                warnings.warn(
-                    f"strategy {cell.strategy!r} keeps fitted state {unknown} between "
-                    "queries that the runner cannot checkpoint: a resumed run may "
-                    "differ from an uninterrupted one.",
-                    UserWarning,
-                    stacklevel=2,
-                )
             store.write_round(r, jsonable(row), queried, state)
 
         learner = _new_learner(models, est, strategy)
@@ -279,7 +214,9 @@ def run_cell(cell, settings):
             if isinstance(est, Pipeline) and len(est.steps) > 1:
                 est[:-1].fit(X_lab, y_lab)
             set_net_state(est, state["robust"])
-            _restore_strategy(strategy, state.get("strategy"), learner)
+            strategy.load_state_dict(
+                state.get("strategy") or {}, estimator=learner.estimator
+            )
             start = k + 1
 
         for r in range(start, settings.n_rounds + 1):
@@ -291,6 +228,7 @@ def run_cell(cell, settings):
                 sensitive_features=s_pool[remaining],
             )
             query_s = time.perf_counter() - t0
+            raise_if_interrupted()  # modAL's query may swallow a Ctrl-C
             idx = np.asarray(idx, dtype=np.int64)
             picked = remaining[idx]
             remaining = np.delete(remaining, idx)
@@ -302,6 +240,11 @@ def run_cell(cell, settings):
             rows.append(row)
             save(learner, r, row, picked)
         return rows
+    except Exception:
+        # a Ctrl-C that a library turned into another error (modAL's query
+        # retries the strategy in a bare except:, then fails on its result)
+        raise_if_interrupted()
+        raise
     finally:
         if bar is not None:
             bar.close()

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..metrics import GROUP_NAME_KEYS, METRIC_NAMES, WORST_GROUP_METRICS
+
 __all__ = [
     "ID_COLUMNS",
     "METRIC_COLUMNS",
@@ -22,32 +24,11 @@ ID_COLUMNS = (
     "n_pool",
 )
 """What identifies a row: the cell, the round and the label counts."""
-METRIC_COLUMNS = (
-    "worst_group_standard_accuracy",
-    "worst_group_robust_accuracy",
-    "worst_group_standard_balanced_accuracy",
-    "worst_group_robust_balanced_accuracy",
-    "standard_accuracy_gap",
-    "robust_accuracy_gap",
-    "standard_accuracy",
-    "robust_accuracy",
-    "standard_balanced_accuracy",
-    "robust_balanced_accuracy",
-    "worst_group_class_standard_recall",
-    "worst_group_class_robust_recall",
-    "majority_class_level",
-    "worst_group_standard",
-    "worst_group_robust",
-    "n_test",
-    "n_groups",
-)
-"""Test-set columns, read from :func:`skfral.metrics.fairness_report`."""
-VALIDATION_COLUMNS = (
-    "val_worst_group_standard_accuracy",
-    "val_worst_group_robust_accuracy",
-    "val_worst_group_standard_balanced_accuracy",
-    "val_worst_group_robust_balanced_accuracy",
-)
+METRIC_COLUMNS = METRIC_NAMES + GROUP_NAME_KEYS + ("n_test", "n_groups")
+"""Test-set columns: :data:`skfral.metrics.METRIC_NAMES` as
+:func:`skfral.metrics.fairness_report` writes them, the worst groups' names
+and the test set's sample and group counts."""
+VALIDATION_COLUMNS = tuple(f"val_{name}" for name in WORST_GROUP_METRICS)
 """The same worst-group metrics on the validation set: what defaults and
 variants are chosen from (never the test set)."""
 TIMING_COLUMNS = ("query_seconds", "train_seconds", "eval_seconds")
@@ -55,7 +36,7 @@ TIMING_COLUMNS = ("query_seconds", "train_seconds", "eval_seconds")
 RESULT_COLUMNS = ID_COLUMNS + METRIC_COLUMNS + VALIDATION_COLUMNS + TIMING_COLUMNS
 """Columns of the table returned by :func:`~skfral.experiment.run_fral`, in order."""
 
-_GROUP_NAMES = ("worst_group_standard", "worst_group_robust")
+_COUNTS = {"n_test": "n_samples", "n_groups": "n_groups"}
 
 
 def report_row(report, val_report):
@@ -74,9 +55,12 @@ def report_row(report, val_report):
     """
     row = {}
     for key in METRIC_COLUMNS:
-        src = "n_samples" if key == "n_test" else key
-        value = report.get(src, np.nan)
-        row[key] = str(value) if key in _GROUP_NAMES else value
+        value = report.get(_COUNTS.get(key, key), np.nan)
+        if key in GROUP_NAME_KEYS:
+            value = str(value)
+        elif key in _COUNTS and value == value:  # counts as ints (not NaN)
+            value = int(value)
+        row[key] = value
     for key in VALIDATION_COLUMNS:
         row[key] = val_report.get(key[len("val_") :], np.nan)
     return row

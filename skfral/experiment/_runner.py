@@ -299,19 +299,22 @@ def run_fral(
     _schedule.check_threads(torch_threads, workers, local=local)
     settings.n_workers = workers
     settings.default_threads = _schedule.default_threads(workers, local=local)
+    if todo:
+        _schedule.check_busy(torch_threads, settings.default_threads, local=local)
 
     def collect(order, rows):
         results[order] = rows
 
-    _schedule.run_cells(
-        todo,
-        settings,
-        n_jobs,
-        total=len(cells),
-        done=len(results),
-        progress=progress,
-        on_result=collect,
-    )
+    with _schedule.interrupt_guard():
+        _schedule.run_cells(
+            todo,
+            settings,
+            n_jobs,
+            total=len(cells),
+            done=len(results),
+            progress=progress,
+            on_result=collect,
+        )
     rows = [row for cell in cells for row in results[cell.order]]
     df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     if out_dir is not None:

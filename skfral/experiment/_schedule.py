@@ -8,7 +8,11 @@ processes, threads, sequential) and with 1 thread on a cluster backend
 > cores) is honoured with a warning.
 """
 
+import os
+import signal
+import threading
 import warnings
+from contextlib import contextmanager
 
 import joblib
 
@@ -73,6 +77,68 @@ def check_threads(torch_threads, workers, *, local=True):
             UserWarning,
             stacklevel=3,
         )
+
+
+def _load():
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - e.g. Windows
+        return 0.0
+
+
+def check_busy(torch_threads, threads, *, local=True):
+    """Warn when the automatic thread count meets cores that are already busy."""
+    if torch_threads is not None or not local or threads <= 1:
+        return
+    cores, load = available_cores(), _load()
+    if load >= cores / 2:
+        warnings.warn(
+            f"the machine is busy (load average {load:.1f} on {cores} cores) and "
+            f"each cell would use {threads} torch threads: on busy cores one thread "
+            "is often several times faster (benchmarks/results/threads.md). Pass "
+            "torch_threads=1 (--torch-threads 1) to share the machine; the thread "
+            "count is kept automatic (cores // parallel cells) so that a run's "
+            "numbers do not depend on the load.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+_INTERRUPTED = threading.Event()
+
+
+@contextmanager
+def interrupt_guard():
+    """Ctrl-C always stops the run, even where a library swallows it.
+
+    modAL's ``BaseLearner.query`` retries the strategy inside a bare
+    ``except:``, so a KeyboardInterrupt raised during a query is lost and the
+    run goes on. While this guard is active (main thread only), SIGINT also
+    sets a flag that :func:`raise_if_interrupted` turns back into a
+    KeyboardInterrupt after the query.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        _INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    _INTERRUPTED.clear()
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _INTERRUPTED.clear()
+
+
+def raise_if_interrupted():
+    """Raise KeyboardInterrupt if Ctrl-C was pressed under :func:`interrupt_guard`."""
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
 
 
 def cell_threads(settings):

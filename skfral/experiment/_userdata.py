@@ -108,7 +108,7 @@ def load_image_spec(spec):
             f"image_folder.layout={layout!r} is not valid{did_you_mean(layout, LAYOUTS)}"
             f": expected one of {', '.join(LAYOUTS)} (--layout)."
         )
-    size = check_int(spec.get("image_size", 32), "image_size", min_value=4)
+    size = check_int(spec.get("image_size", 64), "image_size", min_value=4)
     sensitive = _names(spec["sensitive"], "sensitive", "image_folder")
     sensitive = sensitive[0] if len(sensitive) == 1 else sensitive
     path = spec["path"]

@@ -67,3 +67,27 @@ def test_missing_folder_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("skfral: error: image_folder.path=") and err.count("\n") == 1
     assert "is not a folder" in err and "celeba layout" in err
+
+
+@pytest.mark.parametrize(
+    "layout, target, sensitive",
+    [("celeba", "Smiling", "Male"), ("fairface", "gender", "race")],
+)
+def test_other_layouts_dry_run(tmp_path, capsys, layout, target, sensitive):
+    from skfral.datasets import load_image_folder, make_face_folder
+
+    folder = make_face_folder(
+        tmp_path / layout, layout=layout, n_images=90, image_size=8, random_state=0
+    )
+    argv = ["run", "--image-folder", str(folder), "--layout", layout, "--target"]
+    argv += [target, "--sensitive", sensitive, "--image-size", "8", "--dry-run"]
+    assert main([*argv, *FLAGS]) == 0
+    text = capsys.readouterr().out
+    faces = load_image_folder(
+        folder, layout=layout, target=target, sensitive=sensitive, image_size=8
+    )
+    n = len(faces.target)
+    assert f"{layout} image folder, {n} rows)" in text
+    groups = pd.Series(np.asarray(faces.sensitive)).value_counts()
+    for name, count in groups.items():
+        assert f"{name} ({count})" in text, text

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import joblib
@@ -101,6 +102,23 @@ def test_oversubscribed_threads_warn(data, monkeypatch):
         )
 
 
+def test_busy_machine_warns_with_automatic_threads(data, monkeypatch):
+    from skfral.experiment import _schedule
+
+    monkeypatch.setattr(_schedule, "available_cores", lambda: 2)
+    monkeypatch.setattr(_schedule, "_load", lambda: 9.5)
+    seen = _record_threads(monkeypatch)
+    kw = {**TINY, "torch_threads": None}
+    with pytest.warns(UserWarning, match=r"busy \(load average 9.5 on 2 cores\)"):
+        run_fral(data, ["random"], seeds=1, **kw)
+    assert seen == [2]  # the count stays cores // cells: numbers do not track load
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_fral(data, ["random"], seeds=1, **TINY)  # torch_threads=1: no warning
+        monkeypatch.setattr(_schedule, "_load", lambda: 0.2)
+        run_fral(data, ["random"], seeds=1, **kw)  # idle cores: no warning
+
+
 def test_folder_grows_with_seeds_and_strategies(data, tmp_path, monkeypatch):
     from skfral.experiment import _cell
 
@@ -153,6 +171,28 @@ def test_version_flag():
     )
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"skfral {__version__}"
+
+
+def test_ctrl_c_during_a_query_is_not_swallowed(data, monkeypatch):
+    # modAL's BaseLearner.query retries the strategy in a bare ``except:``: a
+    # Ctrl-C during the first call was swallowed and the run went on.
+    from skfral.query import RandomSampling
+
+    original = RandomSampling.__call__
+    calls = []
+
+    def interrupted_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C inside the query
+            time.sleep(1)  # the handler raises here
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RandomSampling, "__call__", interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        run_fral(data, ["random"], seeds=1, **{**TINY, "n_rounds": 3})
+    assert len(calls) <= 2  # at most modAL's one retry, then the run stopped
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path):
