@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 
 from ..utils._param_validation import (
     Interval,
+    InvalidParameterError,
     StrOptions,
     validate_parameter_constraints,
 )
@@ -314,7 +315,10 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         seed = self.random_state
         if seed is not None and not isinstance(seed, np.random.RandomState):
             # the message of every skfral seed: "expected an integer"
-            check_int(seed, "random_state", min_value=0, max_value=2**32 - 1)
+            try:
+                check_int(seed, "random_state", min_value=0, max_value=2**32 - 1)
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(str(exc)) from None
         validate_parameter_constraints(
             self._parameter_constraints,
             self.get_params(deep=False),
@@ -324,11 +328,11 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
             if isinstance(self.batch_size, Integral) and not isinstance(
                 self.batch_size, bool
             ):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"batch_size={self.batch_size} is invalid: expected a positive "
                     "integer, or -1 for the whole data set in one batch."
                 )
-            raise TypeError(
+            raise InvalidParameterError(
                 f"batch_size={self.batch_size!r} has type "
                 f"{type(self.batch_size).__name__}: expected an integer."
             )

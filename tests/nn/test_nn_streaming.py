@@ -173,3 +173,24 @@ def test_tabular_prediction_batches(tmp_path):
     net.module_.register_forward_pre_hook(lambda _m, inp: sizes.append(len(inp[0])))
     net.predict_proba(X)
     assert sizes == [7] * 7 + [1]
+
+
+def test_lazy_batches_are_read_in_a_background_thread(image_data):
+    """The next batch is read by the prefetching thread while the current one
+    is computed on (fit and predict)."""
+    import threading
+
+    X, y = image_data
+
+    class ThreadRecordingArray(CountingLazyArray):
+        threads = []
+
+        def __getitem__(self, rows):
+            self.threads.append(threading.current_thread().name)
+            return super().__getitem__(rows)
+
+    lazy = ThreadRecordingArray(X, limit=25)
+    net = cnn(predict_batch_size=25).fit(lazy, y)
+    net.predict_proba(lazy)
+    prefetched = [t.startswith("skfral-prefetch") for t in lazy.threads]
+    assert sum(prefetched) == len(lazy.threads) - 1  # all but the scale sample
