@@ -18,7 +18,7 @@ from ._base import BaseQueryStrategy
 __all__ = ["to_skactiveml"]
 
 _CLASS = {}
-_INSTALL = 'pip install "scikit-activeml>=1.0"'
+_INSTALL = 'pip install "skfral[skactiveml]" (or "scikit-activeml>=1.0")'
 
 
 def _skactiveml():

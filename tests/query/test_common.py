@@ -241,6 +241,9 @@ def test_max_candidates_scores_a_seeded_subset(name, cls, learner, fral_data):
     assert len(scored) <= 12
     if scored:
         assert set(idx.tolist()) <= scored
+    if cls.requires_sensitive_features:  # drawn inside the allocated (worst) group
+        assert len(set(s_pool[sorted(scored)].tolist())) == 1
+        assert set(s_pool[idx].tolist()) == set(s_pool[sorted(scored)].tolist())
     # same seed, same subset and picks; the full-pool query is unchanged by it
     again, _ = build(cls, fral_data, max_candidates=12)(
         learner, X_pool, n_instances=4, sensitive_features=s_pool
