@@ -679,7 +679,12 @@ def headline(df, args):
             random_state=0,
         )
         wtl = win_tie_loss(comps)
-        n_seeds = sub.groupby("strategy")["seed"].nunique().min()
+        counts = sub.groupby("strategy")["seed"].nunique()
+        n_seeds = (
+            str(counts.min())
+            if counts.min() == counts.max()
+            else f"{counts.min()}-{counts.max()}"
+        )
         for focus in [f for f in FOCUS if f in set(sub["strategy"])]:
             cells = []
             for m in METRICS[:2]:
@@ -692,7 +697,7 @@ def headline(df, args):
         [
             "data set",
             "strategy",
-            "seeds",
+            "seeds (per strategy)",
             "WG robust W/T/L",
             "WG bal. robust W/T/L",
             "loses to (either metric)",
