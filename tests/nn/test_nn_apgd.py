@@ -345,3 +345,22 @@ def test_apgd_as_an_evaluation_attack_next_to_attack_from_net(multiclass):
     for attack in (pgd, apgd):
         X_adv = attack.perturb(net, X, y)
         assert X_adv.shape == X.shape
+
+
+def test_apgd_in_fairness_report(multiclass):
+    """fairness_report(attack=APGD(...)): the robust accuracy is the accuracy on
+    APGD's examples (one perturb call when the batch holds every row)."""
+    from skfral.metrics import fairness_report
+
+    net, X, y = multiclass
+    s = np.where(np.arange(len(y)) % 3 == 0, "a", "b")
+    attack = APGD(
+        loss="dlr", eps=0.06, n_steps=10, clip_min=0, clip_max=1, random_state=0
+    )
+    report = fairness_report(
+        net, X, y, sensitive_features=s, attack=attack, batch_size=len(y)
+    )
+    robust = net.predict(clone(attack).perturb(net, X, y)) == y
+    assert report["robust_accuracy"] == pytest.approx(robust.mean())
+    worst = min(robust[s == g].mean() for g in ("a", "b"))
+    assert report["worst_group_robust_accuracy"] == pytest.approx(worst)
