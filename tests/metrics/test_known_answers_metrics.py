@@ -239,3 +239,62 @@ def test_intersectional_groups_by_hand():
     order = sorted(by_hand, key=lambda k: (by_hand[k], k))
     assert list(table.index) == order
     np.testing.assert_allclose(table["score"], [by_hand[k] for k in order], atol=1e-12)
+
+
+def test_with_group_names_puts_the_names_after_the_robust_accuracy():
+    net, X, y, g, clean, adv = world(seed=1)
+    report = fairness_report(net, X, y, sensitive_features=g, attack=SwapToAdv())
+    full = report.with_group_names()
+    keys = list(full.index)
+    at = keys.index("worst_group_robust_accuracy")
+    assert keys[at + 1 : at + 3] == ["worst_group_standard", "worst_group_robust"]
+    assert [k for k in keys if k not in report.worst_groups] == list(report.index)
+    accs = {
+        kind: per_group(acc, y, pred, g)
+        for kind, pred in (("standard", clean), ("robust", adv))
+    }
+    assert full["worst_group_standard"] == min(
+        accs["standard"], key=accs["standard"].get
+    )
+    assert full["worst_group_robust"] == min(accs["robust"], key=accs["robust"].get)
+    assert full.dtype == object and full.name == report.name
+    assert full["standard_accuracy"] == pytest.approx(acc(y, clean))
+    assert full.attrs["worst_groups"] == report.worst_groups
+    # without the robust accuracy, the names go last
+    clean_only = report.drop(["worst_group_robust_accuracy"]).with_group_names()
+    assert list(clean_only.index)[-2:] == ["worst_group_standard", "worst_group_robust"]
+
+
+def test_bootstrap_intervals_of_sure_groups_are_points():
+    net, X, y, g, clean, adv = world(seed=1)
+    X = X.copy()
+    sure = g == "c"  # group c: every clean prediction right
+    X[sure, :C] = rows(y[sure])
+    report = fairness_report(
+        net, X, y, sensitive_features=g, attack=SwapToAdv(), n_boot=40, random_state=0
+    )
+    table = report.by_group
+    assert (
+        table.loc["c", "standard_ci_low"] == table.loc["c", "standard_ci_high"] == 1.0
+    )
+    for kind in ("standard", "robust"):
+        for key in (f"{kind}_accuracy", f"worst_group_{kind}_accuracy"):
+            assert report[f"{key}_ci_low"] <= report[key] + 1e-12
+            assert report[key] - 1e-12 <= report[f"{key}_ci_high"]
+            assert report[f"{key}_ci_low"] < report[f"{key}_ci_high"]
+        assert np.all(table[f"{kind}_ci_low"] <= table[kind] + 1e-12)
+        assert np.all(table[kind] <= table[f"{kind}_ci_high"] + 1e-12)
+    narrow = fairness_report(
+        net,
+        X,
+        y,
+        sensitive_features=g,
+        attack=SwapToAdv(),
+        n_boot=40,
+        ci=0.5,
+        random_state=0,
+    )
+    width = report["standard_accuracy_ci_high"] - report["standard_accuracy_ci_low"]
+    assert (
+        narrow["standard_accuracy_ci_high"] - narrow["standard_accuracy_ci_low"] < width
+    )

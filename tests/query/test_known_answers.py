@@ -159,6 +159,25 @@ UNCERTAINTY = [
 ]
 
 
+def test_random_sampling_is_uniform_over_the_pool():
+    from skfral.query import RandomSampling
+
+    net = fitted_learner(*labelled_set()).estimator
+    X_pool = layout(one_hot_rows(np.arange(6) % C))
+    n_seeds = 300
+    firsts = np.empty(n_seeds, dtype=int)
+    for seed in range(n_seeds):
+        idx, scores = RandomSampling(random_state=seed)(net, X_pool, n_instances=3)
+        assert len(set(idx.tolist())) == 3 and idx.min() >= 0 and idx.max() < 6
+        assert np.all((scores >= 0) & (scores < 1)) and np.all(np.diff(scores) <= 0)
+        firsts[seed] = idx[0]
+    observed = np.bincount(firsts, minlength=6)
+    assert stats.chisquare(observed, np.full(6, n_seeds / 6)).pvalue > 1e-3
+    same, _ = RandomSampling(random_state=3)(net, X_pool, n_instances=3)
+    again, _ = RandomSampling(random_state=3)(net, X_pool, n_instances=3)
+    assert same.tolist() == again.tolist()
+
+
 def test_uncertainty_design_ranks_three_ways():
     """The hand-made rows really separate the three scores (a check of the test)."""
     orders = [tuple(np.argsort(-fn(ROWS), kind="stable")) for _, fn, _ in UNCERTAINTY]
