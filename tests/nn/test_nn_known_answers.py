@@ -196,6 +196,47 @@ def test_trades_step_ascends_the_kl_of_clean_to_adversarial(linear):
     assert_allclose(x_adv.numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
+def hand_trades(x, x0, W, b, eps, alpha, n_steps, reverse=False):
+    """TRADES ascent by hand: sign steps on KL(p_clean || q) (``reverse``:
+    KL(q || p_clean), a mutant), in the eps-ball around x0, then around x."""
+    p = softmax(x @ W.T + b)
+    z = x0.copy()
+    for _ in range(n_steps):
+        q = softmax(z @ W.T + b)
+        if reverse:
+            r = np.log(q) - np.log(p)
+            g = (q * (r - (q * r).sum(axis=1, keepdims=True))) @ W
+        else:
+            g = (q - p) @ W
+        z = np.clip(z + alpha * np.sign(g), x0 - eps, x0 + eps)
+    return x + np.clip(z - x, -eps, eps)
+
+
+def test_trades_steps_follow_the_kl_of_clean_to_adversarial(linear):
+    """Several steps, far enough from x for KL(p || q) and KL(q || p) to point
+    different ways: the attack follows KL(p_clean || p_adv)."""
+    model, W, b = linear
+    x = torch.as_tensor(np.random.RandomState(12).randn(16, 4))
+    eps, alpha, n_steps = 1.0, 0.2, 8
+    x0 = _trades_start(x, seed=3).numpy()
+    xn = x.numpy()
+    expected = hand_trades(xn, x0, W, b, eps, alpha, n_steps)
+    reverse = hand_trades(xn, x0, W, b, eps, alpha, n_steps, reverse=True)
+    assert not np.allclose(expected, reverse)  # the test can tell them apart
+    with torch.no_grad():
+        logits = model(x)
+    x_adv = trades_attack(
+        model,
+        x,
+        logits,
+        eps=eps,
+        step_size=alpha,
+        n_steps=n_steps,
+        generator=torch.Generator().manual_seed(3),
+    )
+    assert_allclose(x_adv.numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
 def test_trades_attack_raises_the_kl_of_clean_to_adversarial(linear):
     model, W, b = linear
     x = torch.as_tensor(np.random.RandomState(8).randn(20, 4))
