@@ -147,7 +147,7 @@ def iter_batches(X, batch_size, *, name="X", order=None):
         The rows of the batch.
     batch : ndarray of float32
     """
-    n = len(X) if order is None else len(order)
+    n = int(X.shape[0]) if order is None else len(order)
     starts = range(0, n, batch_size)
     if not is_lazy_array(X):
         for start in starts:
@@ -279,7 +279,7 @@ class LazyDataset(torch.utils.data.Dataset):
         self.y = y
 
     def __len__(self):
-        return len(self.X)
+        return int(self.X.shape[0])
 
     def __getitem__(self, i):
         x = load_rows(self.X, np.array([i]))[0]

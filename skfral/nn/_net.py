@@ -669,7 +669,7 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         eps = float(self.attack_eps)
         if eps == 0 or not (isinstance(X, np.ndarray) or is_lazy_array(X)):
             return
-        n = len(X)
+        n = int(X.shape[0])
         if n < 2:
             return
         limit = _SCALE_ROWS
@@ -729,7 +729,7 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
                 # Prediction, embeddings: X must look like the training data.
                 self._check_n_features(X, reset=False)
         if y is not None and not is_dataset(X):
-            y = encode_labels(self, y, len(X))
+            y = encode_labels(self, y, X.shape[0] if hasattr(X, "shape") else len(X))
         if is_lazy_array(X):
             return LazyDataset(X, y)
         return super().get_dataset(X, y)
@@ -1090,7 +1090,9 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
                 yp = yp[0] if isinstance(yp, tuple) else yp
                 proba = nonlin(yp.float()).detach().cpu().numpy()
                 if out is None:
-                    out = np.empty((len(X), *proba.shape[1:]), dtype=proba.dtype)
+                    out = np.empty(
+                        (int(X.shape[0]), *proba.shape[1:]), dtype=proba.dtype
+                    )
                 out[rows] = proba
         if out is None:
             return np.empty((0, len(self.classes_)), dtype=np.float32)

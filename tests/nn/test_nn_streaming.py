@@ -194,3 +194,17 @@ def test_lazy_batches_are_read_in_a_background_thread(image_data):
     net.predict_proba(lazy)
     prefetched = [t.startswith("skfral-prefetch") for t in lazy.threads]
     assert sum(prefetched) == len(lazy.threads) - 1  # all but the scale sample
+
+
+def test_a_lazy_array_needs_only_shape_and_getitem(image_data):
+    X, y = image_data
+
+    class Minimal:
+        shape = X.shape
+
+        def __getitem__(self, rows):
+            return X[rows]
+
+    net = cnn(predict_batch_size=32).fit(Minimal(), y)
+    assert_allclose(net.predict_proba(Minimal()), net.predict_proba(X), atol=1e-7)
+    assert net.embed(Minimal()).shape == (len(X), 8)
