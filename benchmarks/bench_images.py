@@ -1,0 +1,695 @@
+"""Images at scale: throughput, memory against pool size, ResNet-18 PGD vs torchattacks.
+
+Run by hand (not in CI), at low priority on a shared machine::
+
+    nice -n 10 python benchmarks/bench_images.py                  # pools of 5k, 20k, 40k
+    nice -n 10 python benchmarks/bench_images.py --sizes 5000,10000,20000
+    python benchmarks/bench_images.py --device cuda               # the same on a GPU
+
+Data: generated 64x64 UTKFace-layout folders (:func:`skfral.datasets.make_face_folder`,
+target gender, groups race), read lazily (:class:`~skfral.datasets.LazyImageArray`).
+The folders are generated once and cached under ``benchmarks/runs/bench_images/``
+(git-ignored). The labelled set (1,024 images) and the validation set (512) come from
+a separate folder, so a pool of ``n`` is the whole ``n``-image folder.
+
+Measured, with the torch threads set explicitly (``--threads``):
+
+1. Images/s of one PGD-AT fit epoch (SmallCNN, PGD-10 training attack, batches of 128)
+   and of one PGD-10 pass (eps 8/255, step 2/255) over 2,048 lazy pool images.
+2. For each pool size, in a fresh process each (so that peaks do not mix): an entropy
+   query over the whole pool, a JIN query with ``max_candidates=4096`` (PGD-10 over
+   the candidates), and a ``fairness_report`` over the whole pool (clean and under a
+   PGD attack of ``--report-steps`` steps). Wall seconds, images/s and the peak
+   resident set size (RSS, sampled every millisecond, and the process's
+   ``ru_maxrss``). The same batch sizes at every pool size: prediction and attack
+   batches of ``--batch-size``.
+3. The exponent ``a`` of a least-squares fit ``seconds ~ c * pool ** a`` of the JIN
+   query time.
+4. PGD-10 images/s with :class:`skfral.nn.ResNet18` (CIFAR-style, on 32x32 inputs of
+   the same folder) against ``torchattacks.PGD`` on the same model, inputs and
+   batch, side by side in one process (interleaved repeats; CPU time when on CPU).
+
+Targets (issue 14), reported as met or not: peak RSS at the largest pool at most 1.25x
+that at the smallest and under 2 GB (SmallCNN); JIN exponent at most 0.15; ResNet-18
+PGD within 10% of torchattacks. Writes ``benchmarks/results/images.md`` (``--out``).
+"""
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CACHE = ROOT / "benchmarks" / "runs" / "bench_images"
+OPS = ("entropy", "jin", "report")
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+
+def folder(n_images, image_size, seed, parent=None):
+    """The cached generated folder of ``n_images`` (made once, atomically).
+
+    With ``parent`` (a larger generated folder), the folder holds hard links to
+    a seeded random subset of the parent's files instead of new images (the
+    same files on disk; each folder is still a plain UTKFace folder).
+    """
+    from skfral.datasets import make_face_folder
+
+    path = CACHE / f"utkface_{n_images}_{image_size}px_seed{seed}"
+    if parent is not None:
+        path = path.with_name(f"{path.name}_from_{parent.name}")
+    if path.is_dir():
+        return path
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    t0 = time.perf_counter()
+    if parent is None:
+        make_face_folder(
+            tmp, n_images=n_images, image_size=image_size, random_state=seed
+        )
+    else:
+        names = sorted(p.name for p in parent.iterdir())
+        chosen = np.random.RandomState(seed).choice(len(names), n_images, replace=False)
+        tmp.mkdir(parents=True)
+        for i in chosen:
+            try:
+                os.link(parent / names[i], tmp / names[i])
+            except OSError:
+                shutil.copyfile(parent / names[i], tmp / names[i])
+    os.replace(tmp, path)
+    print(
+        f"made {path.name} in {time.perf_counter() - t0:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    return path
+
+
+def pool_folder(n_images, args):
+    """The pool folder of ``n_images``: the largest is generated, the others linked."""
+    largest = max(args.sizes)
+    top = folder(largest, args.image_size, seed=0)
+    return top if n_images == largest else folder(n_images, args.image_size, 2, top)
+
+
+def load(path, image_size, args):
+    from skfral.datasets import load_image_folder
+
+    return load_image_folder(
+        path,
+        layout="utkface",
+        target="gender",
+        sensitive="race",
+        image_size=image_size,
+        n_jobs=args.decode_threads,
+    )
+
+
+def labelled_and_val(args):
+    """Lazy labelled set (``--fit-images``) and validation set, from their own folder."""
+    faces = load(folder(1536, args.image_size, seed=1), args.image_size, args)
+    lab = np.arange(min(args.fit_images, 1024))
+    val = np.arange(1024, 1024 + min(args.val_images, 512))
+    return (
+        (faces.data.subset(lab), faces.target[lab]),
+        (faces.data.subset(val), faces.target[val], faces.sensitive[val]),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Pieces shared by the children
+# ---------------------------------------------------------------------------
+
+
+def set_threads(n):
+    import torch
+
+    torch.set_num_threads(n)
+    return torch.get_num_threads()
+
+
+def make_net(args, module="SmallCNN", **params):
+    from skfral import nn
+
+    settings = dict(
+        classes=[0, 1],
+        attack_eps=8 / 255,
+        attack_step_size=2 / 255,
+        attack_n_steps=10,
+        attack_clip_min=0.0,
+        attack_clip_max=1.0,
+        lr=0.001,
+        max_epochs=1,
+        batch_size=128,
+        predict_batch_size=args.batch_size,
+        device=args.device,
+        random_state=0,
+    )
+    settings.update(params)
+    return nn.RobustNeuralNetClassifier(getattr(nn, module), **settings)
+
+
+def pgd(args, n_steps=10):
+    from skfral.nn import PGD
+
+    return PGD(
+        eps=8 / 255,
+        step_size=2 / 255,
+        n_steps=n_steps,
+        clip_min=0.0,
+        clip_max=1.0,
+        batch_size=args.batch_size,
+        random_state=0,
+    )
+
+
+class Learner:
+    """What a strategy sees of a modAL ActiveLearner."""
+
+    def __init__(self, estimator, X, y):
+        self.estimator, self.X_training, self.y_training = estimator, X, y
+
+
+class PeakRSS:
+    """Peak resident set size of this process while the block runs (1 ms sampling)."""
+
+    def __enter__(self):
+        import psutil
+
+        self._proc = psutil.Process()
+        self.before = self.peak = self._proc.memory_info().rss
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._done.is_set():
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+            time.sleep(0.001)
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+
+
+class Clock:
+    """Wall and CPU seconds of the block (CPU: every thread of this process)."""
+
+    def __enter__(self):
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self._wall
+        self.cpu = time.process_time() - self._cpu
+
+
+ATTACKED_ROWS = []  # rows each PGD.perturb call attacked (JIN's candidates)
+
+
+def counting_pgd(args):
+    """A PGD that records how many rows it attacks (clones keep recording)."""
+    from skfral.nn import PGD
+
+    class CountingPGD(PGD):
+        def perturb(self, net, X, y=None):
+            ATTACKED_ROWS.append(int(X.shape[0]))
+            return super().perturb(net, X, y)
+
+    attack = pgd(args, n_steps=args.jin_steps)
+    return CountingPGD(**attack.get_params())
+
+
+def net_path(args):
+    return CACHE / f"net_{args.image_size}px_{args.device}.pkl"
+
+
+def emit(record):
+    print("RESULT " + json.dumps(record), flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Children (one fresh process each)
+# ---------------------------------------------------------------------------
+
+
+def child_setup(args):
+    """Fit one PGD-AT epoch (timed), save the net, time a PGD-10 pass."""
+    (X_lab, y_lab), _ = labelled_and_val(args)
+    net = make_net(args)
+    with Clock() as fit:
+        net.fit(X_lab, y_lab)
+    with open(net_path(args), "wb") as fh:
+        pickle.dump(net, fh)
+    pool = load(pool_folder(args.sizes[0], args), args.image_size, args)
+    n = min(args.pgd_images, len(pool.target))
+    X, y = pool.data.subset(np.arange(n)), pool.target[:n]
+    attack = pgd(args)
+    with Clock() as pgd_clock:
+        X_adv = attack.perturb(net, X, y)
+    emit(
+        {
+            "fit_s": fit.wall,
+            "fit_cpu_s": fit.cpu,
+            "n_fit": len(y_lab),
+            "pgd_s": pgd_clock.wall,
+            "pgd_cpu_s": pgd_clock.cpu,
+            "n_pgd": n,
+            "robust_acc": float((net.predict(X_adv) == y).mean()),
+            "clean_acc": float((net.predict(X) == y).mean()),
+        }
+    )
+
+
+def child_op(args):
+    """One query or report over a pool of ``args.pool`` images: time and peak RSS."""
+    from skfral.metrics import fairness_report
+    from skfral.query import EntropySampling, JINQueryStrategy
+
+    (X_lab, y_lab), (X_val, y_val, s_val) = labelled_and_val(args)
+    with open(net_path(args), "rb") as fh:
+        net = pickle.load(fh)
+    pool = load(pool_folder(args.pool, args), args.image_size, args)
+    X, y, s = pool.data, pool.target, pool.sensitive
+    learner = Learner(net, X_lab, y_lab)
+    if args.op == "entropy":
+        strategy = EntropySampling(random_state=0)
+
+        def run():
+            return strategy(learner, X, n_instances=64, sensitive_features=s)
+
+    elif args.op == "jin":
+        strategy = JINQueryStrategy(
+            X_val=X_val,
+            y_val=y_val,
+            sensitive_features_val=s_val,
+            attack=counting_pgd(args),
+            max_candidates=args.max_candidates,
+            random_state=0,
+        )
+
+        def run():
+            return strategy(learner, X, n_instances=64, sensitive_features=s)
+
+    else:
+
+        def run():
+            return fairness_report(
+                net,
+                X,
+                y,
+                sensitive_features=s,
+                attack=pgd(args, n_steps=args.report_steps)
+                if args.report_steps
+                else None,
+                batch_size=args.batch_size,
+            )
+
+    import gc
+
+    gc.collect()
+    with PeakRSS() as rss, Clock() as clock:
+        run()
+    emit(
+        {
+            "op": args.op,
+            "pool": len(y),
+            "seconds": clock.wall,
+            "cpu_seconds": clock.cpu,
+            "attacked_rows": sum(ATTACKED_ROWS),
+            "rss_before_mb": rss.before / 2**20,
+            "rss_peak_mb": rss.peak / 2**20,
+            "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10,
+        }
+    )
+
+
+def child_resnet(args):
+    """PGD-10 on ResNet-18: skfral's PGD and torchattacks' PGD, interleaved."""
+    import torch
+    import torchattacks
+
+    faces = load(folder(1536, args.image_size, seed=1), 32, args)
+    n = args.resnet_images
+    X = np.asarray(faces.data[:n])  # the same in-memory inputs for both
+    y = faces.target[:n]
+    net = make_net(args, module="ResNet18", adversarial=None, max_epochs=1)
+    net.fit(X, y)
+    ours = pgd(args)
+    ours.set_params(batch_size=args.resnet_batch)
+    peer = torchattacks.PGD(
+        net.module_, eps=8 / 255, alpha=2 / 255, steps=10, random_start=True
+    )
+    device = torch.device(args.device)
+    X_t, y_t = torch.as_tensor(X), torch.as_tensor(y)
+    b = args.resnet_batch
+
+    def run_ours():
+        return ours.perturb(net, X, y)
+
+    def run_theirs():  # numpy in, numpy out, batch by batch: the same work
+        out = [
+            peer(X_t[i : i + b].to(device), y_t[i : i + b].to(device)).cpu()
+            for i in range(0, n, b)
+        ]
+        return torch.cat(out).numpy()
+
+    def timed(fn):
+        if args.device == "cuda":
+            torch.cuda.synchronize()
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        if args.device == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+    run_ours(), run_theirs()  # warm-up
+    ours_t, theirs_t = [], []
+    for r in range(args.repeats):  # alternate which goes first
+        if r % 2 == 0:
+            a, c = timed(run_ours), timed(run_theirs)
+        else:
+            c, a = timed(run_theirs), timed(run_ours)
+        ours_t.append(a)
+        theirs_t.append(c)
+    k = 0 if args.device == "cuda" else 1  # wall time on a GPU, CPU time on a CPU
+    ratios = [a[k] / c[k] for a, c in zip(ours_t, theirs_t)]
+    emit(
+        {
+            "n": n,
+            "batch": b,
+            "ours_images_per_s": n / statistics.median(t[k] for t in ours_t),
+            "theirs_images_per_s": n / statistics.median(t[k] for t in theirs_t),
+            "ratio": statistics.median(ratios),
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+            "wall_ratio": statistics.median(
+                a[0] / c[0] for a, c in zip(ours_t, theirs_t)
+            ),
+            "clock": "wall" if k == 0 else "CPU",
+        }
+    )
+
+
+# ---------------------------------------------------------------------------
+# Parent
+# ---------------------------------------------------------------------------
+
+
+def run_child(args, *extra):
+    cmd = [sys.executable, __file__, *extra, *args.passthrough]
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr[-4000:])
+        raise RuntimeError(f"child {extra} failed with exit code {out.returncode}")
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    record = json.loads(lines[-1][len("RESULT ") :])
+    print(
+        f"{' '.join(extra)}: {time.perf_counter() - t0:.0f} s {record}", file=sys.stderr
+    )
+    return record
+
+
+def exponent(sizes, seconds):
+    return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+
+
+def _row(label, n, wall, cpu):
+    return (
+        f"| {label} | {n} | {wall:.1f} | {cpu:.1f} | {n / wall:.0f} | {n / cpu:.0f} |"
+    )
+
+
+def to_markdown(args, setup, ops, resnet, command, threads):
+    from benchmarks._common import machine_line
+
+    sizes = list(args.sizes)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    lines = [
+        f"Command: `{command}` (commit {commit or 'unknown'})",
+        "",
+        machine_line() + f"; torch threads {threads}; device {args.device}; "
+        f"decode threads {args.decode_threads or 'default (min(8, cores))'}; "
+        f"load average at the end {os.getloadavg()[0]:.1f}.",
+        "",
+        f"Generated UTKFace-layout folders of {args.image_size}x{args.image_size} "
+        "images (the largest generated, the smaller pools hard-linked random subsets "
+        "of it), target gender, groups race, read lazily; labelled set "
+        f"{setup['n_fit']} and validation set {args.val_images} from their own folder; "
+        "prediction "
+        f"and attack batches of {args.batch_size} at every pool size; each query or "
+        "report in a fresh process. CPU seconds count every thread of the process "
+        "(torch and the decoding threads); on a shared machine they are the steadier "
+        "measure of the work, wall seconds include waiting for the CPU.",
+        "",
+        "### Throughput (SmallCNN)",
+        "",
+        "| what | images | wall s | CPU s | images/s (wall) | images/s (CPU) |",
+        "|---|---|---|---|---|---|",
+        _row(
+            "one PGD-AT fit epoch (PGD-10, batches of 128)",
+            setup["n_fit"],
+            setup["fit_s"],
+            setup["fit_cpu_s"],
+        ),
+        _row(
+            "PGD-10 pass (lazy pool images)",
+            setup["n_pgd"],
+            setup["pgd_s"],
+            setup["pgd_cpu_s"],
+        ),
+    ]
+    for op, label in (
+        ("entropy", "entropy query, whole pool"),
+        (
+            "jin",
+            f"JIN query (PGD-{args.jin_steps}), max_candidates={args.max_candidates}",
+        ),
+        (
+            "report",
+            "fairness_report, whole pool ("
+            + (
+                f"clean + PGD-{args.report_steps})"
+                if args.report_steps
+                else "clean half)"
+            ),
+        ),
+    ):
+        for n in sizes:
+            rec = ops[(op, n)]
+            lines.append(_row(label, n, rec["seconds"], rec["cpu_seconds"]))
+    lines += [
+        "",
+        "Rows JIN's attack perturbed per query (the validation set, to rank the "
+        "groups, plus the candidates: the allocated group's pool samples, at most "
+        f"max_candidates={args.max_candidates}): "
+        + ", ".join(f"{ops[('jin', n)]['attacked_rows']} at {n}" for n in sizes)
+        + ".",
+        "",
+        "### Peak memory against pool size (SmallCNN, fresh process each)",
+        "",
+        "| operation | "
+        + " | ".join(f"peak RSS at {n} (MB)" for n in sizes)
+        + f" | ratio {sizes[-1]} / {sizes[0]} | RSS before, at {sizes[-1]} (MB) |",
+        "|---|" + "---|" * (len(sizes) + 2),
+    ]
+    ratios = {}
+    for op in OPS:
+        peaks = [ops[(op, n)]["rss_peak_mb"] for n in sizes]
+        ratios[op] = peaks[-1] / peaks[0]
+        lines.append(
+            f"| {op} | "
+            + " | ".join(f"{p:.0f}" for p in peaks)
+            + f" | {ratios[op]:.2f} | {ops[(op, sizes[-1])]['rss_before_mb']:.0f} |"
+        )
+    fits = {
+        op: (
+            exponent(sizes, [ops[(op, n)]["seconds"] for n in sizes]),
+            exponent(sizes, [ops[(op, n)]["cpu_seconds"] for n in sizes]),
+        )
+        for op in OPS
+    }
+    max_peak = max(ops[(op, n)]["rss_peak_mb"] for op in OPS for n in sizes)
+    lines += [
+        "",
+        "Fitted exponent ``a`` of ``seconds ~ c * pool ** a`` (wall / CPU): "
+        + "; ".join(f"{op} {w:.2f} / {c:.2f}" for op, (w, c) in fits.items())
+        + ".",
+        "",
+        "### ResNet-18 PGD-10: skfral against torchattacks",
+        "",
+        f"{resnet['n']} images of 3x32x32 from the same folder, batches of "
+        f"{resnet['batch']}, eps 8/255, step 2/255, random start; median of "
+        f"{args.repeats} interleaved repeats ({resnet['clock']} time).",
+        "",
+        "| skfral PGD (images/s) | torchattacks PGD (images/s) | ratio skfral / "
+        "torchattacks time (min-max) | ratio, wall |",
+        "|---|---|---|---|",
+        f"| {resnet['ours_images_per_s']:.2f} | {resnet['theirs_images_per_s']:.2f} | "
+        f"{resnet['ratio']:.3f} ({resnet['ratio_min']:.3f}-{resnet['ratio_max']:.3f}) | "
+        f"{resnet['wall_ratio']:.3f} |",
+        "",
+        "### Targets",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+
+    def met(ok):
+        return "yes" if ok else "**no**"
+
+    worst = max(ratios.values())
+    a_jin = fits["jin"][1]
+    lines += [
+        f"| peak RSS at {sizes[-1]} <= 1.25x at {sizes[0]} (JIN, entropy, report) | "
+        + ", ".join(f"{op} {ratios[op]:.2f}x" for op in OPS)
+        + f" | {met(worst <= 1.25)} |",
+        f"| peak RSS < 2 GB with SmallCNN | largest {max_peak:.0f} MB | "
+        f"{met(max_peak < 2048)} |",
+        f"| JIN query time exponent <= 0.15 (max_candidates={args.max_candidates}, "
+        f"CPU time) | {a_jin:.2f} | {met(a_jin <= 0.15)} |",
+        f"| ResNet-18 PGD-10 within 10% of torchattacks | time ratio "
+        f"{resnet['ratio']:.3f} | {met(resnet['ratio'] <= 1.10)} |",
+    ]
+    if args.device == "cpu":
+        lines += ["", "The `--device cuda` mode has not run on a GPU."]
+    return "\n".join(lines)
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes",
+        type=lambda v: tuple(int(x) for x in v.split(",")),
+        default=(5000, 20000, 40000),
+        help="pool sizes (default 5000,20000,40000)",
+    )
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument(
+        "--decode-threads", type=int, default=None, help="LazyImageArray n_jobs"
+    )
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--max-candidates", type=int, default=4096)
+    parser.add_argument(
+        "--report-steps", type=int, default=1, help="0: the clean half only"
+    )
+    parser.add_argument("--fit-images", type=int, default=1024)
+    parser.add_argument("--val-images", type=int, default=512)
+    parser.add_argument("--jin-steps", type=int, default=10, help="JIN's PGD steps")
+    parser.add_argument("--pgd-images", type=int, default=2048)
+    parser.add_argument("--resnet-images", type=int, default=64)
+    parser.add_argument("--resnet-batch", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "images.md"
+    )
+    parser.add_argument(
+        "--render", type=Path, help="write --out from a run's saved records (JSON)"
+    )
+    parser.add_argument(
+        "--child", choices=("setup", "op", "resnet"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--op", choices=OPS, help=argparse.SUPPRESS)
+    parser.add_argument("--pool", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.passthrough = [
+        f"--sizes={','.join(map(str, args.sizes))}",
+        f"--image-size={args.image_size}",
+        f"--device={args.device}",
+        f"--threads={args.threads}",
+        f"--batch-size={args.batch_size}",
+        f"--max-candidates={args.max_candidates}",
+        f"--report-steps={args.report_steps}",
+        f"--fit-images={args.fit_images}",
+        f"--val-images={args.val_images}",
+        f"--jin-steps={args.jin_steps}",
+        f"--pgd-images={args.pgd_images}",
+        f"--resnet-images={args.resnet_images}",
+        f"--resnet-batch={args.resnet_batch}",
+        f"--repeats={args.repeats}",
+    ]
+    if args.decode_threads is not None:
+        args.passthrough.append(f"--decode-threads={args.decode_threads}")
+    return args
+
+
+def main(argv=None):
+    args = parse(argv)
+    threads = set_threads(args.threads)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    if args.child == "setup":
+        return child_setup(args)
+    if args.child == "op":
+        return child_op(args)
+    if args.child == "resnet":
+        return child_resnet(args)
+    if args.render is not None:  # re-render a finished run's records
+        return render(args, json.loads(args.render.read_text()))
+
+    command = "python benchmarks/bench_images.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    folder(1536, args.image_size, seed=1)  # generate (or find) every folder first
+    for n in args.sizes:
+        pool_folder(n, args)
+    records = CACHE / f"records_{args.out.stem}.json"
+    saved = {"command": command.strip(), "threads": threads, "ops": []}
+
+    def save():
+        records.write_text(json.dumps(saved, indent=1))
+
+    saved["setup"] = run_child(args, "--child=setup")
+    save()
+    for n in args.sizes:
+        for op in OPS:
+            rec = run_child(args, "--child=op", f"--op={op}", f"--pool={n}")
+            saved["ops"].append([op, n, rec])
+            save()
+    saved["resnet"] = run_child(args, "--child=resnet")
+    save()
+    render(args, saved)
+
+
+def render(args, saved):
+    """Write the Markdown file from the saved child records."""
+    ops = {(op, n): rec for op, n, rec in saved["ops"]}
+    body = to_markdown(
+        args, saved["setup"], ops, saved["resnet"], saved["command"], saved["threads"]
+    )
+    from benchmarks._common import write_result_file
+
+    path = write_result_file(
+        args.out.name, body, title="Images at scale: throughput, memory, ResNet-18 PGD"
+    )
+    if args.out.resolve() != path.resolve():
+        shutil.move(path, args.out)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
