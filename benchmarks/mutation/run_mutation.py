@@ -22,6 +22,7 @@ Usage::
     python benchmarks/mutation/run_mutation.py               # run, then summarise
     python benchmarks/mutation/run_mutation.py --tree head   # on a clean export of HEAD
     python benchmarks/mutation/run_mutation.py --only "skfral.query._uncertainty.*"
+    python benchmarks/mutation/run_mutation.py --tree head --where DIR --resume
     python benchmarks/mutation/run_mutation.py --summary-only --where DIR
 
 It takes long (about an hour on two busy cores for the whole scope): it is not
@@ -108,7 +109,7 @@ def run_mutmut(where, globs, max_children):
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     mutmut = Path(sys.executable).with_name("mutmut")
     cmd = [str(mutmut), "run", "--max-children", str(max_children), *globs]
-    print("+", " ".join(cmd), f"(in {where})", flush=True)
+    print("+", " ".join(cmd[:6]), f"... ({len(globs)} names, in {where})", flush=True)
     return subprocess.run(cmd, cwd=where, env=env).returncode
 
 
@@ -187,6 +188,11 @@ def main(argv=None):
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--summary-only", action="store_true")
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse ./mutants and rerun only the mutants in scope not yet killed",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="reuse ./mutants and its results (only after changing tests, not code)",
@@ -205,9 +211,16 @@ def main(argv=None):
             export_head(where)
         if args.tree == "head":
             shutil.copy2(ROOT / "pyproject.toml", where / "pyproject.toml")
-        if not args.keep:  # mutmut never refreshes files it copied before
+        names = globs
+        if args.resume:  # mutmut reruns every mutant named: name only the rest
+            names = sorted(
+                name
+                for name, status in read_results(where, globs).items()
+                if status != "killed"
+            )
+        elif not args.keep:  # mutmut never refreshes files it copied before
             shutil.rmtree(where / "mutants", ignore_errors=True)
-        run_mutmut(where, globs, args.max_children)
+        run_mutmut(where, names, args.max_children)
     results = read_results(where, globs)
     equivalent = read_equivalent()
     rows = summarise(results, equivalent)
