@@ -146,7 +146,8 @@ def _parallel_map(func, n_items, n_jobs):
     images in parallel. Small jobs run on the calling thread.
     """
     n_threads = min(_n_threads(n_jobs), n_items)
-    if n_threads <= 1 or n_items < 4:
+    nested = threading.current_thread().name.startswith("skfral-decode")
+    if n_threads <= 1 or n_items < 4 or nested:  # nested: never wait on our own pool
         func(0, n_items)
         return
     bounds = np.linspace(0, n_items, 4 * n_threads + 1).astype(int)

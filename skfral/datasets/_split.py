@@ -113,21 +113,25 @@ def _allocate(cell_counts, cell_group, sizes, *, cover_groups, cover_cells):
     return alloc
 
 
-def _column_names(value, columns):
-    """``value`` as a list of column names of ``columns``, or None if it is data."""
+def _column_names(value, columns, n_rows):
+    """``value`` as a list of column names of ``columns``, or None if it is data.
+
+    A str is a column name. A list of str is a list of column names when all
+    are columns, or when it cannot be one label per row (its length is not
+    ``n_rows``); else it is read as labels.
+    """
     if isinstance(value, str):
-        names = [value]
-    elif (
+        return [value]
+    if not (
         isinstance(value, list | tuple)
         and value
         and all(isinstance(v, str) for v in value)
     ):
-        names = list(value)
-        if not all(n in columns for n in names) and len(names) == len(columns):
-            return None  # ambiguous: read a list of strings as labels
-    else:
         return None
-    return names
+    names = list(value)
+    if all(n in columns for n in names) or len(names) != n_rows:
+        return names
+    return None
 
 
 def _check_columns(names, columns, arg):
@@ -173,7 +177,7 @@ def _resolve_columns(X, y, sensitive, target):
         _check_columns([y], columns, "target" if target is not None else "y")
         used.append(y)
         y = X[y]
-    s_names = _column_names(sensitive, columns)
+    s_names = _column_names(sensitive, columns, len(X))
     if s_names is not None:
         _check_columns(s_names, columns, "sensitive")
         clash = [n for n in s_names if n in used]

@@ -388,3 +388,19 @@ def test_column_name_form_several_sensitive_columns():
 def test_column_name_form_errors(call, error, match):
     with pytest.raises(error, match=match):
         call(_shuffled_frame())
+
+
+def test_a_list_of_labels_is_not_read_as_column_names():
+    frame = pd.DataFrame({"x": np.arange(6.0), "g": list("aabbab"), "y": [0, 1] * 3})
+    labels = ["u", "u", "v", "v", "u", "v"]  # one group label per row
+    split = fral_split(
+        frame, "y", labels, initial_size=2, val_size=0, test_size=0, random_state=0
+    )
+    assert list(split.X_pool.columns) == ["x", "g"]  # only the label column left X
+    np.testing.assert_array_equal(
+        split.s_pool, np.asarray(labels, dtype=object)[split.pool_idx]
+    )
+    by_name = fral_split(
+        frame, "y", ["g"], initial_size=2, val_size=0, test_size=0, random_state=0
+    )
+    assert list(by_name.X_pool.columns) == ["x"] and by_name.s_pool.name == "g"
