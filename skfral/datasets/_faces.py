@@ -12,7 +12,6 @@ error); images of any size are resized to ``size``; grayscale, palette and
 RGBA images are converted to RGB.
 """
 
-import difflib
 import os
 import re
 import warnings
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..utils._validation import check_bool, check_int, check_option
+from ..utils._validation import check_bool, check_int, check_option, did_you_mean
 from ._common import load_descr
 from ._images import (
     LazyImageArray,
@@ -75,9 +74,9 @@ _UTKFACE_NAME = re.compile(
 
 
 def _unknown(name, value, valid):
-    hint = difflib.get_close_matches(str(value), [str(v) for v in valid], n=1)
+    hint = did_you_mean(value, valid).strip()  # "(did you mean 'x'?)" or ""
     listed = ", ".join(repr(v) for v in valid)
-    did = f" Did you mean {hint[0]!r}?" if hint else ""
+    did = f" D{hint[2:-1]}" if hint else ""
     return ValueError(f"{name}={value!r} is not valid: expected one of {listed}.{did}")
 
 
