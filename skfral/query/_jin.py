@@ -20,7 +20,7 @@ from ..utils._param_validation import (
 from ..utils._validation import check_option, check_real
 from ._base import entropy, rank_order, round_robin, take_rows
 from ._groups import (
-    ALLOCATIONS,
+    BOOTSTRAP_ALLOCATIONS,
     GROUP_CRITERIA,
     BaseFairQueryStrategy,
     allocate,
@@ -154,13 +154,22 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         Worst-group criterion on validation: "standard", "robust", "mean" (of
         standard and robust accuracy), or "balanced_standard",
         "balanced_robust", "balanced_mean" (balanced accuracy).
-    group_allocation : {"worst", "proportional", "none"}, default="worst"
+    group_allocation : {"worst", "proportional", "bootstrap", "none"}, \
+default="worst"
         "worst": the whole batch from the worst group; "proportional": the batch
-        split over groups by their deficit to the best group (steadier with a
-        small validation set; with two groups it equals "worst"). A group with
-        too few pool samples is filled from the next-worst groups. "none"
-        drops the group restriction (an ablation: every pool sample competes,
-        no validation ranking is made).
+        split over groups by their deficit to the best group (with two groups
+        it equals "worst"); "bootstrap" (our extension, not in the paper): the
+        batch split in proportion to each group's probability of being the
+        worst, estimated by ``n_boot`` seeded resamples of the validation rows
+        inside each group (the validation set is predicted and attacked once;
+        only the rows are resampled; largest-remainder rounding): a group
+        that is the worst only by the noise of a small validation set gets
+        only its share. A group with too few pool samples is filled from the
+        next-worst groups. "none" drops the group restriction (an ablation:
+        every pool sample competes, no validation ranking is made).
+    n_boot : int, default=1000
+        Bootstrap replicates of ``group_allocation="bootstrap"`` (ignored
+        otherwise); seeded from ``random_state``.
     disagreement : {"hard", "kl", "js"}, default="hard"
         The divergence ``D``. "hard" (0/1 arg-max disagreement, ties broken by
         the KL score) is the default because it ranked first among JIN's
@@ -253,7 +262,8 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         **BaseFairQueryStrategy._parameter_constraints,
         "standard_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "group_criterion": [StrOptions(GROUP_CRITERIA)],
-        "group_allocation": [StrOptions((*ALLOCATIONS, "none"))],
+        "group_allocation": [StrOptions((*BOOTSTRAP_ALLOCATIONS, "none"))],
+        "n_boot": [Interval(Integral, 1, None, closed="left")],
         "disagreement": [StrOptions(DISAGREEMENTS)],
         "weights": [
             Predicate(
@@ -278,6 +288,7 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         standard_estimator=None,
         group_criterion="mean",
         group_allocation="worst",
+        n_boot=1000,
         disagreement="hard",
         weights=(1.0, 1.0),
         class_balance=True,
@@ -296,6 +307,7 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         self.standard_estimator = standard_estimator
         self.group_criterion = group_criterion
         self.group_allocation = group_allocation
+        self.n_boot = n_boot
         self.disagreement = disagreement
         self.weights = weights
         self.class_balance = class_balance
@@ -514,7 +526,9 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         X_lab, y_lab = query.labelled(type(self).__name__)
         attack = self._attack(query)
         table = None
-        if self.group_allocation != "none":
+        if self.group_allocation == "bootstrap":
+            table = self._rank(query, attack, self.group_criterion, n_boot=self.n_boot)
+        elif self.group_allocation != "none":
             table = self._rank(query, attack, self.group_criterion, ranker=rank_groups)
         standard = self._fit_standard(
             query.estimator, X_lab, y_lab, keep_for_next=keep_for_next

@@ -1,0 +1,343 @@
+"""Which group allocation should JIN use? ("worst", "bootstrap", "proportional").
+
+Runs :func:`skfral.experiment.run_fral` with JIN's allocation variants and two
+references (plain entropy; entropy inside the validation-worst group) on the
+quality suite's data-set settings (``bench_quality.SIZES``, imported), one
+resumable folder per (data set, seed, strategy) under ``--out``, one process
+(``n_jobs=1``, one torch thread; run it under ``nice -n 19``)::
+
+    nice -n 19 python benchmarks/bench_jin_allocation.py --seeds 5 --write
+
+The choice is made on the **validation** columns only (the ablation rule);
+the test columns are reported beside them. ``--reuse DIR`` copies a finished
+cell from another run folder laid out as bench_quality's (``DIR/<suite>/<data
+set>/seed_<s>/<strategy>``) when its manifest holds exactly the same
+configuration (run_fral is deterministic given the configuration, so the cell
+is the one this script would compute). ``--report-only`` summarises what
+``--out`` holds.
+"""
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import machine_line, write_result_file  # noqa: E402
+from benchmarks.bench_quality import DEFAULT_SIZES, SIZES  # noqa: E402
+from skfral.experiment import (  # noqa: E402
+    complete_rounds,
+    confidence_intervals,
+    load_results,
+    paired_comparisons,
+    run_fral,
+    win_tie_loss,
+)
+
+# bench_quality's defaults for --rounds, --budget and --initial-size.
+ROUNDS, BUDGET, INITIAL_SIZE = 6, 20, 40
+
+STRATEGIES = {
+    "jin": ("jin", {}),  # the default: group_allocation="worst"
+    "jin_bootstrap": ("jin", {"group_allocation": "bootstrap"}),
+    "entropy": ("entropy", {}),
+    "worst_group": ("worst_group", {}),
+    "jin_proportional": ("jin", {"group_allocation": "proportional"}),
+}
+VARIANTS = ("jin", "jin_bootstrap", "jin_proportional")
+REFERENCES = ("entropy", "worst_group")
+# What each cell is reported as, and the order cells are run in (new first).
+RUN_ORDER = ("jin_bootstrap", "jin", "entropy", "worst_group", "jin_proportional")
+DATASETS = ("synthetic", "german", "adult")
+METRICS = (
+    "worst_group_robust_accuracy",
+    "worst_group_robust_balanced_accuracy",
+)
+VAL_METRICS = tuple(f"val_{m}" for m in METRICS)
+SHORT = {
+    "worst_group_robust_accuracy": "WG robust",
+    "worst_group_robust_balanced_accuracy": "WG bal. robust",
+    "val_worst_group_robust_accuracy": "val WG robust",
+    "val_worst_group_robust_balanced_accuracy": "val WG bal. robust",
+}
+N_BOOT = 10_000
+
+
+def _cell_dir(out, dataset, seed, strategy):
+    return Path(out) / "jin_allocation" / dataset / f"seed_{seed}" / strategy
+
+
+def _config(dataset, seed, strategy, args):
+    """The keyword arguments of run_fral for one cell."""
+    return dict(
+        seeds=[seed],
+        n_rounds=args.rounds,
+        budget=args.budget,
+        initial_size=args.initial_size,
+        **SIZES.get(dataset, DEFAULT_SIZES),
+    )
+
+
+def _try_reuse(args, dataset, seed, strategy, target):
+    """Copy a finished identical cell from ``--reuse``; whether it was copied."""
+    if not args.reuse or (target / "results.csv").exists():
+        return False
+    for suite in ("quality", "ablation"):
+        source = Path(args.reuse) / suite / dataset / f"seed_{seed}" / strategy
+        manifest = source / "manifest.json"
+        if not manifest.exists() or not (source / "results.csv").exists():
+            continue
+        config = json.loads(manifest.read_text())["config"]
+        want = _config(dataset, seed, strategy, args)
+        same = (
+            config["datasets"] == {dataset: dataset}
+            and config["strategies"] == {strategy: list(STRATEGIES[strategy])}
+            and all(config[k] == want[k] for k in want)
+            and config["eval_attack"] is None
+            and config["estimator"] == "default"
+            and not config["warm_start"]
+        )
+        rounds = pd.read_csv(source / "results.csv")["round"]
+        if same and rounds.max() == args.rounds and rounds.nunique() == args.rounds + 1:
+            shutil.copytree(source, target, dirs_exist_ok=True)
+            return True
+    return False
+
+
+def _tasks(args):
+    """(data set, seed, strategy) cells: seed by seed (paired seeds fill up
+    first), ``jin_proportional`` last (on two groups it allocates as "worst")."""
+    wanted = [s for s in RUN_ORDER if s in args.strategies.split(",")]
+    last = [s for s in wanted if s == "jin_proportional"]
+    tasks = []
+    for group in ([s for s in wanted if s not in last], last):
+        for seed in range(args.seeds):
+            for dataset in args.datasets.split(","):
+                tasks += [(dataset, seed, strategy) for strategy in group]
+    return tasks
+
+
+def run(args):
+    for dataset, seed, strategy in _tasks(args):
+        target = _cell_dir(args.out, dataset, seed, strategy)
+        if _try_reuse(args, dataset, seed, strategy, target):
+            print(f"{dataset} seed {seed} {strategy}: reused", flush=True)
+            continue
+        t0 = time.perf_counter()
+        run_fral(
+            [dataset],
+            {strategy: STRATEGIES[strategy]},
+            out_dir=target,
+            eval_attack=None,
+            n_jobs=1,
+            torch_threads=1,
+            progress=False,
+            **_config(dataset, seed, strategy, args),
+        )
+        print(
+            f"{dataset} seed {seed} {strategy}: {time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
+
+
+def load(args):
+    frames = []
+    for manifest in sorted(
+        (Path(args.out) / "jin_allocation").glob("**/manifest.json")
+    ):
+        try:
+            frames.append(load_results(manifest.parent))
+        except FileNotFoundError:
+            continue
+    if not frames:
+        return None, None
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df["dataset"].isin(args.datasets.split(",")) & (df["seed"] < args.seeds)]
+    df = df[df["strategy"].isin(args.strategies.split(","))]
+    return complete_rounds(df, n_rounds=args.rounds)
+
+
+def _paired_seeds(sub):
+    """Only seeds every strategy of the data set completed (strictly paired)."""
+    n = sub["strategy"].nunique()
+    ok = [s for s, g in sub.groupby("seed") if g["strategy"].nunique() == n]
+    return sub[sub["seed"].isin(ok)], ok
+
+
+def _fmt(mean, low, high):
+    return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
+def dataset_section(sub, dataset):
+    sub, seeds = _paired_seeds(sub)
+    metrics = VAL_METRICS + METRICS
+    stats = dict(n_boot=N_BOOT, random_state=0, aggregates=("rounds",))
+    cis = confidence_intervals(sub, metrics=metrics, **stats)
+    comps = paired_comparisons(sub, metrics=metrics, **stats)
+    wtl = win_tie_loss(comps)
+    parts = [f"### {dataset}", "", f"Seeds complete for every strategy: {seeds}.", ""]
+    header = ["strategy"] + [SHORT[m] for m in metrics] + ["query s/round"]
+    rows = []
+    qs = sub.groupby("strategy")["query_seconds"].mean()
+    for strategy in [s for s in STRATEGIES if s in set(sub["strategy"])]:
+        row = [strategy]
+        for m in metrics:
+            r = cis[(cis["strategy"] == strategy) & (cis["metric"] == m)].iloc[0]
+            row.append(f"{r['mean']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
+        row.append(f"{qs.get(strategy, float('nan')):.2f}")
+        rows.append(row)
+    parts += [
+        "Mean over rounds (rounds 0-6), mean over seeds [95% bootstrap CI]:",
+        "",
+        _md(header, rows),
+        "",
+    ]
+    header = ["variant", "vs"] + [SHORT[m] for m in metrics]
+    rows = []
+    for variant in [v for v in VARIANTS if v in set(sub["strategy"])]:
+        for base in [
+            s for s in STRATEGIES if s != variant and s in set(sub["strategy"])
+        ]:
+            if base in VARIANTS and VARIANTS.index(base) < VARIANTS.index(variant):
+                continue
+            row = [variant, base]
+            for m in metrics:
+                c = comps[
+                    (comps["strategy"] == variant)
+                    & (comps["baseline"] == base)
+                    & (comps["metric"] == m)
+                ]
+                if c.empty:
+                    row.append("-")
+                    continue
+                c = c.iloc[0]
+                row.append(
+                    _fmt(c["mean"], c["ci_low"], c["ci_high"])
+                    + f" {int(c['n_better'])}/{int(c['n_seeds'])}"
+                )
+            rows.append(row)
+    parts += [
+        "Paired differences (variant - reference), mean over rounds, with the 95% "
+        "bootstrap CI over seeds and the seeds where the variant was better:",
+        "",
+        _md(header, rows),
+        "",
+    ]
+    w = wtl[wtl["metric"].isin(metrics) & wtl["strategy"].isin(VARIANTS)]
+    if not w.empty:
+        cols = [c for c in ("strategy", "metric", "wins", "ties", "losses") if c in w]
+        parts += [
+            "Win/tie/loss against every other strategy (a win: CI above 0):",
+            "",
+            w[cols].to_markdown(index=False),
+            "",
+        ]
+    return "\n".join(parts)
+
+
+def _md(header, rows):
+    out = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    return "\n".join(out + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+
+
+def validation_ranking(df):
+    """Variants ranked by the mean of the two validation columns (per data set)."""
+    df, _ = _paired_seeds_all(df)
+    per = df.groupby(["dataset", "strategy", "seed"])[list(VAL_METRICS)].mean()
+    per = per.groupby(["dataset", "strategy"]).mean().mean(axis=1)
+    table = per.unstack("dataset")
+    table["all data sets"] = table.mean(axis=1)
+    return table.sort_values("all data sets", ascending=False)
+
+
+def _paired_seeds_all(df):
+    parts, seeds = [], {}
+    for dataset, sub in df.groupby("dataset"):
+        sub, ok = _paired_seeds(sub)
+        parts.append(sub)
+        seeds[dataset] = ok
+    return pd.concat(parts), seeds
+
+
+def report(args):
+    df, incomplete = load(args)
+    lines = [
+        "Command: `nice -n 19 .venv/bin/python benchmarks/bench_jin_allocation.py "
+        f"--seeds {args.seeds} --datasets {args.datasets}"
+        + (f" --reuse {args.reuse}" if args.reuse else "")
+        + " --write`",
+        "",
+        machine_line()
+        + " (2 cores shared by eight engineers; n_jobs 1, 1 torch thread).",
+        "",
+        f"Settings: bench_quality's ({args.rounds} rounds of {args.budget} labels after "
+        f"{args.initial_size}; PGD-AT MLP, PGD-20 evaluation; sizes from "
+        "bench_quality.SIZES). Strategies: "
+        + ", ".join(
+            f"`{k}` = {v}" for k, v in STRATEGIES.items() if k in args.strategies
+        )
+        + ".",
+        "",
+    ]
+    if args.note:
+        lines += [args.note, ""]
+    if df is None or df.empty:
+        return "\n".join(lines + ["No complete cell yet."])
+    if incomplete is not None and len(incomplete):
+        lines += [f"Incomplete cells left out: {len(incomplete)}.", ""]
+    lines += [
+        "## Validation ranking (the choice is made here)",
+        "",
+        "Mean over rounds and paired seeds of the validation worst-group robust "
+        "accuracy and its balanced version (their mean):",
+        "",
+        validation_ranking(df).to_markdown(floatfmt=".4f"),
+        "",
+        "## Per data set (validation and test)",
+        "",
+    ]
+    for dataset in args.datasets.split(","):
+        sub = df[df["dataset"] == dataset]
+        if sub.empty:
+            lines += [f"### {dataset}", "", "No complete cell yet.", ""]
+            continue
+        lines.append(dataset_section(sub, dataset))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--strategies", default=",".join(RUN_ORDER))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--budget", type=int, default=BUDGET)
+    parser.add_argument("--initial-size", type=int, default=INITIAL_SIZE)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "runs"))
+    parser.add_argument("--reuse", default=None, help="a bench_quality --out folder")
+    parser.add_argument("--note", default=None)
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.report_only:
+        run(args)
+    text = report(args)
+    print(text)
+    if args.write:
+        path = write_result_file(
+            "jin_allocation.md", text, title="JIN's group allocation"
+        )
+        print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
