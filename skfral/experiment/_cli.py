@@ -299,7 +299,10 @@ def _parser():
         help="image folder layout",
     )
     own.add_argument(
-        "--image-size", type=int, metavar="N", help="images resized to N x N"
+        "--image-size",
+        type=int,
+        metavar="N",
+        help="images resized to N x N (default 64)",
     )
     run.add_argument(
         "--dry-run",
@@ -353,7 +356,12 @@ def _parser():
         default=None,
         help="continue training the previous round's net",
     )
-    run.add_argument("--torch-threads", type=int, help="torch threads per cell")
+    run.add_argument(
+        "--torch-threads",
+        type=int,
+        help="torch threads per cell (default: cores // parallel cells; pass 1 on "
+        "a machine shared with other jobs)",
+    )
     run.add_argument("--out", help="folder for results, resume and the report")
     run.add_argument("--n-jobs", type=int, help="cells run in parallel (default 1)")
     run.add_argument(

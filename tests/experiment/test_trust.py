@@ -77,6 +77,7 @@ def test_default_threads_are_cores_over_workers(
     from skfral.experiment import _schedule
 
     monkeypatch.setattr(_schedule, "available_cores", lambda: cores)
+    monkeypatch.setattr(_schedule, "_load", lambda: 0.0)  # idle: no busy warning
     seen = _record_threads(monkeypatch)
     kw = {**TINY, "torch_threads": None}
     with joblib.parallel_config(backend="threading"):  # a local backend, in process
