@@ -51,6 +51,12 @@ STRATEGIES = {
     "jin_proportional": ("jin", {"group_allocation": "proportional"}),
 }
 VARIANTS = ("jin", "jin_bootstrap", "jin_proportional")
+# (variant, reference) pairs of the paired-difference table.
+PAIRS = [
+    (v, b)
+    for v in ("jin_bootstrap", "jin_proportional")
+    for b in ("jin", "entropy", "worst_group")
+] + [("jin", "entropy"), ("jin", "worst_group")]
 REFERENCES = ("entropy", "worst_group")
 # What each cell is reported as, and the order cells are run in (new first).
 RUN_ORDER = ("jin_bootstrap", "jin", "entropy", "worst_group", "jin_proportional")
@@ -200,12 +206,9 @@ def dataset_section(sub, dataset):
     ]
     header = ["variant", "vs"] + [SHORT[m] for m in metrics]
     rows = []
-    for variant in [v for v in VARIANTS if v in set(sub["strategy"])]:
-        for base in [
-            s for s in STRATEGIES if s != variant and s in set(sub["strategy"])
-        ]:
-            if base in VARIANTS and VARIANTS.index(base) < VARIANTS.index(variant):
-                continue
+    present = set(sub["strategy"])
+    for variant, base in PAIRS:
+        if variant in present and base in present:
             row = [variant, base]
             for m in metrics:
                 c = comps[
