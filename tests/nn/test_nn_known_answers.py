@@ -93,6 +93,36 @@ def test_one_long_l2_step_lands_on_the_sphere_along_the_gradient(linear):
     assert_allclose(x_adv.numpy(), expected, rtol=1e-10)
 
 
+@pytest.mark.parametrize("norm", ["linf", "l2"])
+def test_random_starts_follow_their_documented_distributions(norm):
+    """L-inf: each coordinate uniform on [-eps, eps]. L2: a uniform direction at
+    a radius uniform on [0, eps]. (Zero steps of PGD return the start.)"""
+    from scipy import stats
+
+    eps, n = 0.5, 4000
+    x = torch.zeros(n, 3, dtype=torch.float64)
+    start = pgd_attack(
+        lambda z: z,
+        lambda out, _x: out.sum(),
+        x,
+        eps=eps,
+        step_size=0.1,
+        n_steps=0,
+        norm=norm,
+        generator=torch.Generator().manual_seed(0),
+    ).numpy()
+    if norm == "linf":
+        u = (start.ravel() + eps) / (2 * eps)
+        assert stats.kstest(u, "uniform").pvalue > 1e-3
+        return
+    radius = np.linalg.norm(start, axis=1)
+    assert radius.max() <= eps + 1e-12
+    assert stats.kstest(radius / eps, "uniform").pvalue > 1e-3
+    directions = start / radius[:, None]
+    assert np.abs(directions.mean(axis=0)).max() < 0.05  # no preferred direction
+    assert_allclose((directions**2).mean(axis=0), 1 / 3, atol=0.03)
+
+
 # --------------------------------------------------------------------- PGD
 def hand_pgd_linf(x, y, W, b, eps, alpha, n_steps):
     """Sign-gradient ascent on the mean cross-entropy of softmax(W x + b)."""
