@@ -1,7 +1,7 @@
 """
-====================================================
+======================================================
 Your own CSV: categories, missing values, three groups
-====================================================
+======================================================
 
 A raw loan table (numeric and categorical columns, missing values, a binary
 label and a 3-group ``race`` column) goes from the file to a FRAL comparison
