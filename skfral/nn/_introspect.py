@@ -171,12 +171,12 @@ def penultimate_embedding(net, X):
     transform, net = split_estimator(net)
     X = transform(X)
     module = net.module_
-    outputs = []
     features = getattr(module, "features", None)
+    out = _RowWriter(X)
     with _inference(net):
         if callable(features):
             for xb in _batches(net, X):
-                outputs.append(features(xb).flatten(1).float().cpu().numpy())
+                out.write(features(xb).flatten(1).float().cpu().numpy())
         else:
             linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
             if not linears:
@@ -192,11 +192,40 @@ def penultimate_embedding(net, X):
             )
             try:
                 for xb in _batches(net, X):
+                    captured.clear()
                     module(xb)
+                    out.write(captured[-1])
             finally:
                 hook.remove()
-            outputs = captured
-    return np.concatenate(outputs, axis=0).astype(np.float32, copy=False)
+    return out.result()
+
+
+class _RowWriter:
+    """Batches of rows written, in order, into one preallocated float32 array
+    (no list of batches and no concatenation: the output is held once)."""
+
+    def __init__(self, X):
+        shape = getattr(X, "shape", None)
+        self.n = int(shape[0]) if shape is not None and len(shape) else None
+        self.out = None
+        self.parts = []
+        self.pos = 0
+
+    def write(self, batch):
+        if self.n is None:
+            self.parts.append(np.asarray(batch, dtype=np.float32))
+            return
+        if self.out is None:
+            self.out = np.empty((self.n, *batch.shape[1:]), dtype=np.float32)
+        self.out[self.pos : self.pos + len(batch)] = batch
+        self.pos += len(batch)
+
+    def result(self):
+        if self.n is None:
+            return np.concatenate(self.parts, axis=0)
+        if self.out is None:
+            return np.empty((0, 0), dtype=np.float32)
+        return self.out
 
 
 def gradient_embedding(net, X):

@@ -208,3 +208,31 @@ def test_a_lazy_array_needs_only_shape_and_getitem(image_data):
     net = cnn(predict_batch_size=32).fit(Minimal(), y)
     assert_allclose(net.predict_proba(Minimal()), net.predict_proba(X), atol=1e-7)
     assert net.embed(Minimal()).shape == (len(X), 8)
+
+
+class NoFeatures(torch.nn.Module):
+    """A user's module without features(): the embedding is the input of its
+    last Linear layer."""
+
+    def __init__(self, n_features=4, n_classes=2):
+        super().__init__()
+        self.body = torch.nn.Linear(n_features, 5)
+        self.out = torch.nn.Linear(5, n_classes)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.body(x)))
+
+
+def test_user_module_embedding_falls_back_to_the_last_linear_input():
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 4).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    net = RobustNeuralNetClassifier(
+        NoFeatures, adversarial=None, max_epochs=1, predict_batch_size=16
+    ).fit(X, y)
+    with torch.no_grad():
+        expected = torch.tanh(net.module_.body(torch.from_numpy(X))).numpy()
+    assert_allclose(
+        net.embed(CountingLazyArray(X, limit=16)), expected, rtol=1e-5, atol=1e-6
+    )
+    assert_allclose(penultimate_embedding(net, X), expected, rtol=1e-5, atol=1e-6)
