@@ -318,7 +318,7 @@ def run_fral(
     rows = [row for cell in cells for row in results[cell.order]]
     df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     if out_dir is not None:
-        RunStore(out_dir).write_results(df)
+        RunStore(out_dir).write_results(df, n_rounds=n_rounds)
     return df
 
 

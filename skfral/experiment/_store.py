@@ -8,7 +8,8 @@ Layout of ``out_dir``::
                                         row and the pool positions queried
         state_<r>.pt                    training state after the last round
                                         (torch.save of state dicts only)
-    results.csv                         the tidy table, once every cell is done
+    results.csv                         the tidy table of every finished cell,
+                                        written when a call ends
 
 Every file is written atomically: to a temporary ``*.tmp`` file in the same
 folder, flushed and ``fsync``-ed, then moved over the target with
@@ -311,8 +312,33 @@ class RunStore:
             except FileNotFoundError:
                 pass
 
-    def write_results(self, df):
+    def write_results(self, df, *, n_rounds=None):
+        """Write ``results.csv``: ``df`` and every other finished cell of the folder.
+
+        A folder that grew over several calls (more seeds, strategies or data
+        sets) keeps one table of everything finished in it: the rows of
+        ``df`` (this call's cells) followed by the complete cells of the
+        manifest's grid that ``df`` does not hold (``n_rounds + 1`` rounds).
+        """
+        if n_rounds is not None:
+            df = pd.concat([df, *self._other_cells(df, n_rounds)], ignore_index=True)
         atomic_write(self.root / RESULTS, df.to_csv(index=False))
+
+    def _other_cells(self, df, n_rounds):
+        config = (self.read_manifest() or {}).get("config", {})
+        have = set(zip(df["dataset"], df["strategy"], df["seed"], strict=True))
+        out = []
+        for dataset in config.get("datasets") or {}:
+            for strategy in config.get("strategies") or {}:
+                for seed in config.get("seeds") or []:
+                    if (dataset, strategy, seed) in have:
+                        continue
+                    recs = CellStore(self.root, dataset, strategy, seed)
+                    recs = recs.finished_rounds()[: n_rounds + 1]
+                    if len(recs) == n_rounds + 1:
+                        rows = [row_from_record(r["row"]) for r in recs]
+                        out.append(pd.DataFrame(rows, columns=df.columns))
+        return out
 
 
 def load_results(out_dir):

@@ -151,6 +151,11 @@ def test_folder_grows_with_seeds_and_strategies(data, tmp_path, monkeypatch):
     again = run_fral(data, ["random"], seeds=1, out_dir=tmp_path, **TINY)
     cols = [c for c in first.columns if c not in TIMING_COLUMNS]
     pd.testing.assert_frame_equal(again[cols], first[cols])
+    # results.csv (what skfral report reads) keeps every finished cell of the folder
+    on_disk = pd.read_csv(tmp_path / "results.csv")
+    assert len(on_disk) == len(grown)
+    cells = set(zip(on_disk["strategy"], on_disk["seed"], strict=True))
+    assert cells == {("random", 0), ("random", 1), ("entropy", 0), ("entropy", 1)}
 
 
 def test_each_cell_shows_a_per_round_progress_bar(data, capfd):
