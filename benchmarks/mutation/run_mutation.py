@@ -177,7 +177,11 @@ def show(where, name):
     out = subprocess.run(
         [str(mutmut), "show", name], cwd=where, capture_output=True, text=True
     ).stdout
-    return "\n".join(line for line in out.splitlines() if line[:2] in ("- ", "+ "))
+    return "\n".join(
+        line
+        for line in out.splitlines()
+        if line[:1] in "-+" and line[:3] not in ("---", "+++")
+    )
 
 
 def main(argv=None):
