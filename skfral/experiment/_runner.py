@@ -359,8 +359,10 @@ def _check_against_data(label, source, strats, seed, settings):
     est = build_estimator(
         settings.estimator, X, np.unique(y), 0, settings.estimator_params
     )
-    check_net = getattr(final_net(est), "_check_hyperparameters", None)
+    net = final_net(est)
+    # The settings half of the net's _validate_params (skorch's half checks
+    # argument names against the initialised modules, which do not exist yet).
+    check_net = getattr(net, "_check_hyperparameters", None)
     if callable(check_net):
         check_net()  # e.g. lr=nan fails now, not when the first cell starts
-    net = final_net(est)
     check_eval_strength(label, net, eval_attack_for(net, settings.eval_attack))

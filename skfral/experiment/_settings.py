@@ -197,9 +197,7 @@ def check_strategies(strategies):
                 "(validation split and per-round seeds); remove them."
             )
         strategy = get_strategy(short, **params)  # unknown parameters -> TypeError
-        check_settings = getattr(strategy, "_check_settings", None)
-        if callable(check_settings):
-            check_settings()  # bad settings fail now, not after round 0 of every cell
+        strategy._validate_params()  # bad settings fail now, not after round 0
         out[label] = (short, params)
     return out
 
@@ -300,7 +298,10 @@ def seeded(attack, seed):
 
 
 def check_eval_strength(label, net, attack):
-    """Warn when the evaluation attack is weaker than the training attack."""
+    """Check the evaluation attack's settings; warn when it is weaker than training."""
+    validate = getattr(attack, "_validate_params", None)
+    if callable(validate):
+        validate()  # e.g. eval_attack={"eps": -1} fails now, not after training
     train_steps = getattr(net, "attack_n_steps", None)
     train_eps = getattr(net, "attack_eps", None)
     steps = getattr(attack, "n_steps", None)

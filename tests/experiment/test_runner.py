@@ -179,6 +179,8 @@ def test_derive_seed_is_deterministic_and_separates_streams():
             r"the runner sets these itself",
         ),
         (dict(eval_attack={"steps": 3}), ValueError, r"unknown key\(s\) \['steps'\]"),
+        (dict(eval_attack={"eps": -1.0}), ValueError, r"eps=-1"),
+        (dict(estimator_params={"lr": float("nan")}), ValueError, r"lr=nan"),
         (
             dict(datasets={"bad": (np.zeros((5, 2)), np.zeros(4), np.zeros(5))}),
             ValueError,
