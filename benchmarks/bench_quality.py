@@ -461,7 +461,7 @@ def dataset_section(sub, dataset, args, apgd=None):
     for focus in [f for f in FOCUS if f in strategies]:
         header = ["baseline"] + [SHORT[m] for m in metrics]
         rows = []
-        notes = set()
+        notes = {}
         for baseline in strategies:
             if baseline == focus:
                 continue
@@ -480,7 +480,8 @@ def dataset_section(sub, dataset, args, apgd=None):
                     f"p={p} ({r['n_better']}/{r['n_seeds']}){mark}"
                 )
                 if r["note"]:
-                    notes.add(f"{baseline}: {r['note']}")
+                    for part in r["note"].split("; "):
+                        notes.setdefault(baseline, dict.fromkeys([]))[part] = None
             rows.append(row)
         parts += [
             f"#### {focus} minus each baseline, mean over rounds: paired difference "
@@ -490,7 +491,8 @@ def dataset_section(sub, dataset, args, apgd=None):
             "",
         ]
         if notes:
-            parts += ["Test notes: " + "; ".join(sorted(notes)) + ".", ""]
+            text = "; ".join(f"{b}: {', '.join(n)}" for b, n in notes.items())
+            parts += [f"Test notes (any metric): {text}.", ""]
     if apgd is not None and not apgd.empty:
         parts += apgd_section(sub, apgd, dataset)
     return parts
