@@ -940,6 +940,24 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
             finally:
                 self._torch_rng_state = torch.get_rng_state()
 
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Drop the last step's weight gradients (memory; attacks start clean).
+
+        Parameters
+        ----------
+        net : RobustNeuralNetClassifier
+            This net (skorch's callback signature).
+        X, y : array-like or None, default=None
+            The training data.
+        **kwargs
+            Ignored.
+        """
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        module = getattr(self, "module_", None)
+        if isinstance(module, torch.nn.Module):
+            module.zero_grad(set_to_none=True)
+        self._grad_scaler = None
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """One pass over ``iterator`` under the net's private torch RNG state.
 

@@ -335,3 +335,12 @@ def test_fast_array_prediction_matches_skorch_dataloader_path():
     slow = clone(fast).set_params(iterator_valid__batch_size=64).fit(X, y)
     np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(fast.predict(X), slow.predict(X))
+
+
+def test_no_weight_gradients_are_kept_after_fit(tabular):
+    X, y = tabular
+    net = standard_net(X.shape[1], adversarial="pgd", attack_n_steps=1, max_epochs=1)
+    net.fit(X, y)
+    assert all(p.grad is None for p in net.module_.parameters())
+    net.partial_fit(X, y)
+    assert all(p.grad is None for p in net.module_.parameters())
