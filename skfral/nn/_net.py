@@ -520,7 +520,8 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         """
         continuing = bool(self.warm_start) and self._is_continuing()
         with self._fit_scope(X, y, continuing=continuing) as (X_arr, y, inferred):
-            self._probe_module(X_arr, inferred)
+            rebuilt = not (self.warm_start and getattr(self, "initialized_", False))
+            self._probe_module(X_arr, inferred, rebuilt=rebuilt)
             return super().fit(X_arr, y, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
@@ -546,16 +547,22 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
             return super().partial_fit(X, y, classes=classes, **fit_params)
         continuing = self._is_continuing()
         with self._fit_scope(X, y, continuing=continuing) as (X_arr, y, inferred):
-            self._probe_module(X_arr, inferred)
+            rebuilt = not getattr(self, "initialized_", False)
+            self._probe_module(X_arr, inferred, rebuilt=rebuilt)
             return super().partial_fit(X_arr, y, classes=classes, **fit_params)
 
-    def _probe_module(self, X_arr, inferred):
+    def _probe_module(self, X_arr, inferred, *, rebuilt):
         """Fail before anything changes when X cannot fit the module, then
         record the module sizes inferred for this fit.
 
-        A module whose input size is inferred now is rebuilt to fit X: no probe.
+        A module rebuilt now with an input size inferred from X fits it: no probe.
         """
-        if inferred is None or not any(k in inferred for k in FEATURE_PARAMS):
+        fits_by_construction = (
+            rebuilt
+            and inferred is not None
+            and any(k in inferred for k in FEATURE_PARAMS)
+        )
+        if not fits_by_construction:
             self._check_module_fits(X_arr)
         if inferred is not None:
             self._module_params = inferred

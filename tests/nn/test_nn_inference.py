@@ -245,3 +245,14 @@ def test_a_checkpoint_restores_an_inferred_module(tmp_path):
     np.testing.assert_array_equal(twin.predict_proba(X), net.predict_proba(X))
     with pytest.raises(ValueError, match=r"X has 4 features, but .* expecting 5"):
         twin.predict(X[:, :4])
+
+
+def test_partial_fit_on_an_initialized_net_probes_the_module_first():
+    X, y = three_classes()
+    net = quick(max_epochs=0).fit(X, y)  # built for 5 features, never trained
+    assert len(net.history) == 0
+    before = [p.detach().clone() for p in net.module_.parameters()]
+    with pytest.raises(ValueError, match=r"samples of shape \(3,\) does not fit"):
+        net.set_params(max_epochs=1).partial_fit(X[:, :3], y)
+    assert all(torch.equal(p, q) for p, q in zip(before, net.module_.parameters()))
+    assert net.module_.n_features == 5
