@@ -101,10 +101,21 @@ def folder(n_images, image_size, seed, parent=None):
 
 
 def pool_folder(n_images, args):
-    """The pool folder of ``n_images``: the largest is generated, the others linked."""
+    """The pool folder of ``n_images``: hard-linked from the generated parent.
+
+    The parent is the smallest cached generated folder holding at least the
+    largest pool (generated if there is none), so that runs with other sizes
+    reuse the same images.
+    """
     largest = max(args.sizes)
-    top = folder(largest, args.image_size, seed=0)
-    return top if n_images == largest else folder(n_images, args.image_size, 2, top)
+    cached = []
+    for path in CACHE.glob(f"utkface_*_{args.image_size}px_seed0"):
+        count = int(path.name.split("_")[1])
+        if count >= largest:
+            cached.append((count, path))
+    n_top = min(cached)[0] if cached else largest
+    top = folder(n_top, args.image_size, seed=0)
+    return top if n_images == n_top else folder(n_images, args.image_size, 2, top)
 
 
 def load(path, image_size, args):
@@ -438,7 +449,7 @@ def _row(label, n, wall, cpu):
     )
 
 
-def to_markdown(args, setup, ops, resnet, command, threads):
+def to_markdown(args, setup, ops, resnet, command, threads, resumed=None):
     from benchmarks._common import machine_line
 
     sizes = list(args.sizes)
@@ -449,7 +460,8 @@ def to_markdown(args, setup, ops, resnet, command, threads):
         cwd=ROOT,
     ).stdout.strip()
     lines = [
-        f"Command: `{command}` (commit {commit or 'unknown'})",
+        f"Command: `{command}` (commit {commit or 'unknown'})"
+        + (f"; it reused the finished measurements of `{resumed}`" if resumed else ""),
         "",
         machine_line() + f"; torch threads {threads}; device {args.device}; "
         f"decode threads {args.decode_threads or 'default (min(8, cores))'}; "
@@ -612,6 +624,11 @@ def parse(argv):
         "--render", type=Path, help="write --out from a run's saved records (JSON)"
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the measurements of an interrupted run with the same settings",
+    )
+    parser.add_argument(
         "--child", choices=("setup", "op", "resnet"), help=argparse.SUPPRESS
     )
     parser.add_argument("--op", choices=OPS, help=argparse.SUPPRESS)
@@ -658,19 +675,25 @@ def main(argv=None):
     for n in args.sizes:
         pool_folder(n, args)
     records = CACHE / f"records_{args.out.stem}.json"
+    old = json.loads(records.read_text()) if args.resume and records.exists() else {}
+    done = {(op, n): rec for op, n, rec in old.get("ops", [])}
     saved = {"command": command.strip(), "threads": threads, "ops": []}
+    if old:
+        saved["resumed_from"] = old.get("command")
 
     def save():
         records.write_text(json.dumps(saved, indent=1))
 
-    saved["setup"] = run_child(args, "--child=setup")
+    saved["setup"] = old.get("setup") or run_child(args, "--child=setup")
     save()
     for n in args.sizes:
         for op in OPS:
-            rec = run_child(args, "--child=op", f"--op={op}", f"--pool={n}")
+            rec = done.get((op, n)) or run_child(
+                args, "--child=op", f"--op={op}", f"--pool={n}"
+            )
             saved["ops"].append([op, n, rec])
             save()
-    saved["resnet"] = run_child(args, "--child=resnet")
+    saved["resnet"] = old.get("resnet") or run_child(args, "--child=resnet")
     save()
     render(args, saved)
 
@@ -679,7 +702,13 @@ def render(args, saved):
     """Write the Markdown file from the saved child records."""
     ops = {(op, n): rec for op, n, rec in saved["ops"]}
     body = to_markdown(
-        args, saved["setup"], ops, saved["resnet"], saved["command"], saved["threads"]
+        args,
+        saved["setup"],
+        ops,
+        saved["resnet"],
+        saved["command"],
+        saved["threads"],
+        saved.get("resumed_from"),
     )
     from benchmarks._common import write_result_file
 
