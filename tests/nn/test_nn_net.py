@@ -329,11 +329,17 @@ def test_fast_array_prediction_matches_skorch_dataloader_path():
     X = rng.randn(300, 4).astype("float32")
     y = (X[:, 0] > 0).astype(int)
     fast = RobustNeuralNetClassifier(
-        MLP, module__n_features=4, module__dropout=0.5, max_epochs=2, random_state=0,
+        MLP,
+        module__n_features=4,
+        module__dropout=0.5,
+        max_epochs=2,
+        random_state=0,
         predict_batch_size=7,
     ).fit(X, y)
     slow = clone(fast).set_params(iterator_valid__batch_size=64).fit(X, y)
-    np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        fast.predict_proba(X), slow.predict_proba(X), rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_array_equal(fast.predict(X), slow.predict(X))
 
 
