@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 
 from skfral.nn import APGD, FGSM, MLP, PGD, RobustNeuralNetClassifier, attack_from_net
@@ -364,3 +364,121 @@ def test_apgd_in_fairness_report(multiclass):
     assert report["robust_accuracy"] == pytest.approx(robust.mean())
     worst = min(robust[s == g].mean() for g in ("a", "b"))
     assert report["worst_group_robust_accuracy"] == pytest.approx(worst)
+
+
+# ------------------------------------------------------- settings reach the maths
+def _unfoolable_net():
+    """A 4-class linear net that always predicts class 0 by a wide margin."""
+    net = RobustNeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=3,
+        module__out_features=4,
+        classes=[0, 1, 2, 3],
+        adversarial=None,
+    ).initialize()
+    with torch.no_grad():
+        net.module_.weight.mul_(0.01)
+        net.module_.bias.copy_(torch.tensor([50.0, 0.0, 0.0, 0.0]))
+    return net
+
+
+@pytest.mark.parametrize(
+    "params, runs",
+    [
+        ({"loss": "ce", "n_restarts": 3}, 3),
+        ({"loss": "dlr_untargeted", "n_restarts": 2}, 2),
+        ({"loss": "dlr", "n_restarts": 2, "n_target_classes": 2}, 4),
+        ({"loss": "dlr", "n_restarts": 1, "n_target_classes": 9}, 3),  # 4 classes
+    ],
+)
+def test_runs_per_restart_and_target_class(params, runs):
+    """Nothing can be fooled, so every run goes the whole way: one clean
+    forward pass per batch plus (n_steps + 1) per run, runs = restarts x
+    target classes (capped at n_classes - 1)."""
+    net = _unfoolable_net()
+    X = np.random.RandomState(0).rand(10, 3).astype(np.float32)
+    y = np.zeros(10, dtype=np.int64)
+    calls = []
+    hook = net.module_.register_forward_hook(lambda m, i, o: calls.append(1))
+    try:
+        X_adv = APGD(eps=0.1, n_steps=4, random_state=0, **params).perturb(net, X, y)
+    finally:
+        hook.remove()
+    assert len(calls) == 1 + runs * (4 + 1)
+    assert (net.predict(X_adv) == 0).all()
+
+
+def test_every_setting_reaches_apgd_attack(monkeypatch):
+    import skfral.nn._attacks as attacks
+
+    seen = {}
+
+    def spy(forward, x, y, **kwargs):
+        seen.update(kwargs)
+        return x
+
+    monkeypatch.setattr(attacks, "apgd_attack", spy)
+    net = _unfoolable_net()
+    X = np.random.RandomState(0).rand(5, 3).astype(np.float32)
+    APGD(
+        loss="dlr",
+        eps=0.2,
+        norm="l2",
+        n_steps=7,
+        n_restarts=2,
+        n_target_classes=3,
+        rho=0.5,
+        clip_min=0.0,
+        clip_max=1.0,
+    ).perturb(net, X, np.zeros(5, dtype=np.int64))
+    expected = {
+        "loss": "dlr",
+        "eps": 0.2,
+        "norm": "l2",
+        "n_steps": 7,
+        "n_restarts": 2,
+        "n_target_classes": 3,
+        "rho": 0.5,
+    }
+    assert {k: seen[k] for k in expected} == expected
+    assert float(seen["clip_min"]) == 0.0 and float(seen["clip_max"]) == 1.0
+
+
+def test_probability_outputs_are_attacked_as_log_probabilities():
+    from skfral.nn._skorch_plumbing import logits_forward
+
+    net = _unfoolable_net().set_params(criterion=torch.nn.NLLLoss).initialize()
+    probs = torch.tensor([[0.7, 0.2, 0.1, 0.0]])
+    out = logits_forward(net, lambda x: probs)(None)
+    assert_allclose(out[:, :3].numpy(), np.log(probs[:, :3].numpy()), rtol=1e-6)
+    assert np.isfinite(out.numpy()).all()  # log(0) clamped
+    plain = _unfoolable_net()  # CrossEntropyLoss: outputs are the logits
+    assert logits_forward(plain, plain.module_) is plain.module_
+
+
+def test_apgd_gets_log_probabilities_of_a_probability_net(monkeypatch):
+    import skfral.nn._attacks as attacks
+
+    class SoftmaxLinear(torch.nn.Linear):
+        def forward(self, x):
+            return torch.softmax(super().forward(x), dim=1)
+
+    net = RobustNeuralNetClassifier(
+        SoftmaxLinear,
+        module__in_features=3,
+        module__out_features=4,
+        classes=[0, 1, 2, 3],
+        criterion=torch.nn.NLLLoss,
+        adversarial=None,
+    ).initialize()
+    X = np.random.RandomState(0).rand(5, 3).astype(np.float32)
+    seen = []
+
+    def spy(forward, x, y, **kwargs):
+        seen.append((forward(x).detach(), net.module_(x).detach()))
+        return x
+
+    monkeypatch.setattr(attacks, "apgd_attack", spy)
+    APGD(n_steps=2).perturb(net, X, np.zeros(5, dtype=np.int64))
+    ((logits, probs),) = seen
+    assert_allclose(logits.numpy(), np.log(probs.numpy()), rtol=1e-5)
