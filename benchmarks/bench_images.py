@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import pickle
+import re
 import resource
 import shutil
 import statistics
@@ -109,10 +110,11 @@ def pool_folder(n_images, args):
     """
     largest = max(args.sizes)
     cached = []
-    for path in CACHE.glob(f"utkface_*_{args.image_size}px_seed0"):
-        count = int(path.name.split("_")[1])
-        if count >= largest:
-            cached.append((count, path))
+    generated = re.compile(rf"^utkface_(\d+)_{args.image_size}px_seed0$")
+    for path in CACHE.iterdir():
+        match = generated.match(path.name)  # generated folders, not linked subsets
+        if match and int(match[1]) >= largest:
+            cached.append((int(match[1]), path))
     n_top = min(cached)[0] if cached else largest
     top = folder(n_top, args.image_size, seed=0)
     return top if n_images == n_top else folder(n_images, args.image_size, 2, top)
