@@ -1062,6 +1062,16 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         shape = tuple(x.shape[1:])
         lo = _as_bound(self.attack_clip_min, "attack_clip_min", shape)
         hi = _as_bound(self.attack_clip_max, "attack_clip_max", shape)
+        if (lo is not None or hi is not None) and is_lazy_array(
+            self.__dict__.get("_fit_data")
+        ):
+            # an in-memory X was checked whole at fit; a lazy one batch by batch
+            check_clip_range(
+                x.detach().cpu().numpy(),
+                lo,
+                hi,
+                names=("attack_clip_min", "attack_clip_max"),
+            )
         lo = None if lo is None else lo.to(x.device)
         hi = None if hi is None else hi.to(x.device)
         gen = getattr(self, "_attack_generator", None)

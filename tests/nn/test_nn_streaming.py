@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from skfral.nn import (
     MLP,
+    InputScaleWarning,
     RobustNeuralNetClassifier,
     SmallCNN,
     gradient_embedding,
@@ -236,3 +237,14 @@ def test_user_module_embedding_falls_back_to_the_last_linear_input():
         net.embed(CountingLazyArray(X, limit=16)), expected, rtol=1e-5, atol=1e-6
     )
     assert_allclose(penultimate_embedding(net, X), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_lazy_images_outside_the_clip_range_are_refused_at_fit(image_data):
+    X, y = image_data
+    lazy = CountingLazyArray(X * 255, limit=16)  # images left in [0, 255]
+    net = cnn(attack_clip_min=0.0, attack_clip_max=1.0)
+    with (
+        pytest.warns(InputScaleWarning, match="features look unscaled"),
+        pytest.raises(ValueError, match=r"X has values outside \[attack_clip_min"),
+    ):
+        net.fit(lazy, y)
