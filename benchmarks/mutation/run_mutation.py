@@ -23,7 +23,7 @@ Usage::
     python benchmarks/mutation/run_mutation.py --tree head   # on a clean export of HEAD
     python benchmarks/mutation/run_mutation.py --only "skfral.query._uncertainty.*"
     python benchmarks/mutation/run_mutation.py --tree head --where DIR --resume
-    python benchmarks/mutation/run_mutation.py --summary-only --where DIR
+    python benchmarks/mutation/run_mutation.py --summary-only --where DIR --also DIR2
 
 It takes long (about an hour on two busy cores for the whole scope): it is not
 part of ``make test``.
@@ -188,6 +188,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", choices=("worktree", "head"), default="worktree")
     parser.add_argument("--where", type=Path, default=None)
+    parser.add_argument(
+        "--also",
+        type=Path,
+        nargs="*",
+        default=(),
+        help="more run folders to merge into the summary (a checked result wins)",
+    )
     parser.add_argument("--only", nargs="+", default=None, help="mutant name globs")
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--summary-only", action="store_true")
@@ -226,6 +233,10 @@ def main(argv=None):
             shutil.rmtree(where / "mutants", ignore_errors=True)
         run_mutmut(where, names, args.max_children)
     results = read_results(where, globs)
+    for other in args.also:
+        for name, status in read_results(other, globs).items():
+            if results.get(name, "not checked") == "not checked":
+                results[name] = status
     equivalent = read_equivalent()
     rows = summarise(results, equivalent)
     print(table(rows))
