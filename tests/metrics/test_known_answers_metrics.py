@@ -298,3 +298,17 @@ def test_bootstrap_intervals_of_sure_groups_are_points():
     assert (
         narrow["standard_accuracy_ci_high"] - narrow["standard_accuracy_ci_low"] < width
     )
+
+
+def test_with_group_names_of_a_report_built_by_hand():
+    from skfral.metrics import FairnessReport
+
+    report = FairnessReport(
+        {"standard_accuracy": 0.75, "worst_group_robust_accuracy": 0.5}
+    )
+    full = report.with_group_names()  # no names recorded: just the numbers
+    assert full.to_dict() == {
+        "standard_accuracy": 0.75,
+        "worst_group_robust_accuracy": 0.5,
+    }
+    assert full.dtype == object

@@ -963,3 +963,52 @@ def test_jin_rank_aggregation_sums_scaled_ranks(w_ent):
     np.testing.assert_allclose(util["score"], expected, atol=1e-9)
     idx, scores = strategy(learner, X_pool, n_instances=5, sensitive_features=s_pool)
     np.testing.assert_allclose(scores, np.sort(expected)[::-1][:5], atol=1e-9)
+
+
+def test_jin_class_balance_when_one_class_runs_out():
+    X_val, y_val, g_val, _ = _jin_world()
+    rng = np.random.RandomState(11)
+    labels = np.array([0, 0] + [1] * 8)  # predicted classes: class 0 has only 2
+    p_rob = one_hot_rows(labels, sure=0.6)
+    X_pool = layout(
+        p_rob, rng.dirichlet(np.ones(C), size=10), rng.dirichlet(np.ones(C), size=10)
+    )
+    p_rob, p_std, p_adv, _ = parts(X_pool)
+    score = _kl(p_rob, p_adv) + _kl(p_std, p_rob)
+    zeros = sorted(np.flatnonzero(labels == 0), key=lambda i: -score[i])
+    ones = sorted(np.flatnonzero(labels == 1), key=lambda i: -score[i])
+    first, second = (zeros, ones) if score[zeros[0]] > score[ones[0]] else (ones, zeros)
+    expected = [first[0], second[0], first[1], second[1]]
+    expected += [i for i in ones if i not in expected][:2]
+    strategy = _jin(X_val, y_val, g_val, disagreement="kl", class_balance=True)
+    idx, _ = strategy(
+        fitted_learner(*labelled_set()),
+        X_pool,
+        n_instances=6,
+        sensitive_features=np.array(["c"] * 10),
+    )
+    assert idx.tolist() == expected
+
+
+def test_jin_rank_aggregation_with_two_candidates():
+    X_val, y_val, g_val, X_pool = _jin_world(n_pool=2, seed=4)
+    p_rob, p_std, p_adv, _ = parts(X_pool)
+    i_adv, i_mod = _kl(p_rob, p_adv), _kl(p_std, p_rob)
+    expected = 1.0 * (i_adv > i_adv[::-1]) + 3.0 * (i_mod > i_mod[::-1])
+    assert expected[0] != expected[1]
+    strategy = _jin(
+        X_val,
+        y_val,
+        g_val,
+        disagreement="kl",
+        weights=(1.0, 3.0),
+        score_aggregation="rank",
+    )
+    idx, scores = strategy(
+        fitted_learner(*labelled_set()),
+        X_pool,
+        n_instances=2,
+        sensitive_features=["c", "c"],
+    )
+    assert idx.tolist() == np.argsort(-expected).tolist()
+    np.testing.assert_allclose(scores, np.sort(expected)[::-1])
