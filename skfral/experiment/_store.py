@@ -351,10 +351,13 @@ def load_results(out_dir):
     Parameters
     ----------
     out_dir : str or path
+        A run folder of :func:`~skfral.experiment.run_fral` (``out_dir=``) or of
+        ``skfral run --out``.
 
     Returns
     -------
     results : pandas.DataFrame
+        One row per data set, strategy, seed and finished round.
     """
     root = Path(out_dir)
     if not root.is_dir():
