@@ -1012,3 +1012,31 @@ def test_jin_rank_aggregation_with_two_candidates():
     )
     assert idx.tolist() == np.argsort(-expected).tolist()
     np.testing.assert_allclose(scores, np.sort(expected)[::-1])
+
+
+def test_badge_with_identical_gradients_and_tiny_distances():
+    net = fitted_learner(*labelled_set()).estimator
+    # identical rows: no D^2 mass left after the first pick, picks are random
+    X_same = layout(np.tile(BADGE_P[:1], (5, 1)), emb=np.tile(BADGE_H[:1], (5, 1)))
+    sets = set()
+    for seed in range(6):
+        idx, _ = BADGESampling(random_state=seed)(net, X_same, n_instances=3)
+        assert len(set(idx.tolist())) == 3
+        sets.add(tuple(sorted(idx.tolist())))
+    assert len(sets) > 1
+    # tiny distances (sum of D^2 below 1) still follow D^2 sampling
+    h = np.array([[0.0, 0.0], [0.01, 0.0], [0.03, 0.0]])
+    p = np.array([[0.2, 0.3, 0.5]] * 3)
+    X_tiny = layout(p, emb=h + np.array([[1.0, 0.0]]))
+    g = gradient_embedding_by_hand(*[parts(X_tiny)[k] for k in (0, 3)])
+    first = int(np.argmax((g**2).sum(axis=1)))
+    d2 = ((g - g[first]) ** 2).sum(axis=1)
+    assert d2.sum() < 1
+    others = [i for i in range(3) if i != first]
+    far = others[int(np.argmax(d2[others]))]
+    share = d2[far] / d2[others].sum()
+    hits = sum(
+        BADGESampling(random_state=s)(net, X_tiny, n_instances=2)[0][1] == far
+        for s in range(200)
+    )
+    assert abs(hits / 200 - share) < 0.1 and share > 0.65  # uniform: 0.5
