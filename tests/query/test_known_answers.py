@@ -1040,3 +1040,14 @@ def test_badge_with_identical_gradients_and_tiny_distances():
         for s in range(200)
     )
     assert abs(hits / 200 - share) < 0.1 and share > 0.65  # uniform: 0.5
+
+
+def test_kl_and_js_with_exact_zero_probabilities():
+    from skfral.query import disagreement_scores
+
+    p = np.array([[1.0, 0.0], [0.5, 0.5]])
+    q = np.array([[0.5, 0.5], [0.5, 0.5]])
+    np.testing.assert_allclose(
+        disagreement_scores(p, q, "kl"), [np.log(2), 0.0], atol=1e-9
+    )
+    np.testing.assert_allclose(disagreement_scores(p, q, "js"), _js(p, q), atol=1e-9)
