@@ -49,13 +49,13 @@ print(sorted(p.name for p in folder.iterdir())[:3])
 # files would be skipped with one warning (``faces.skipped`` lists them);
 # images of another size are resized, grayscale ones converted to RGB.
 faces = load_image_folder(
-    folder, layout="utkface", target="gender", sensitive="race", image_size=32
+    folder, layout="utkface", target="gender", sensitive="race", image_size=24
 )
 print(faces.data, faces.target_names.tolist())
 groups, counts = np.unique(faces.sensitive, return_counts=True)
 print(dict(zip(groups.tolist(), counts.tolist())))
 
-batch = faces.data[:8]  # decodes 8 images, shape (8, 3, 32, 32)
+batch = faces.data[:8]  # decodes 8 images, shape (8, 3, 24, 24)
 fig, axes = plt.subplots(1, 8, figsize=(8, 1.4))
 for ax, image, label, group in zip(axes, batch, faces.target, faces.sensitive):
     ax.imshow(image.transpose(1, 2, 0))
@@ -67,7 +67,7 @@ fig.tight_layout()
 # Run FRAL on the folder
 # ----------------------
 # The runner splits the lazy array (it stays lazy), trains the default robust
-# SmallCNN (PGD-AT at ``8/255``, inputs in ``[0, 1]``; here 8 epochs and a
+# SmallCNN (PGD-AT at ``8/255``, inputs in ``[0, 1]``; here 6 epochs and a
 # 3-step training attack) and evaluates every round, clean and under PGD-5,
 # by race. One seed of a tiny run: no conclusion about the strategies.
 results = run_fral(
@@ -79,7 +79,7 @@ results = run_fral(
     initial_size=60,
     val_size=100,
     test_size=120,
-    estimator_params={"max_epochs": 8, "lr": 0.003, "attack_n_steps": 3},
+    estimator_params={"max_epochs": 6, "lr": 0.003, "attack_n_steps": 3},
     eval_attack=5,
     torch_threads=1,
     progress=False,
