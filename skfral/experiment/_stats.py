@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..metrics import WORST_GROUP_METRICS
 from ..utils._validation import check_int, check_real
 
 __all__ = [
@@ -36,13 +37,8 @@ __all__ = [
     "win_tie_loss",
 ]
 
-SUMMARY_METRICS = (
-    "worst_group_standard_accuracy",
-    "worst_group_robust_accuracy",
-    "worst_group_standard_balanced_accuracy",
-    "worst_group_robust_balanced_accuracy",
-)
-"""The accuracy columns summarised by default."""
+SUMMARY_METRICS = WORST_GROUP_METRICS
+"""The accuracy columns summarised by default (skfral.metrics' worst-group metrics)."""
 AGGREGATES = ("final", "rounds")
 """How a learning curve becomes one number: the final round, the mean over rounds."""
 OUTCOMES = ("win", "tie", "loss")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..metrics import WORST_GROUP_METRICS
 from ._plot import CURVE_METRICS, plot_learning_curves
 from ._stats import (
     AGGREGATES,
@@ -640,10 +641,7 @@ def write_report(
     files = [out / "summary.md", out / "summary.csv"]
     atomic_write(files[0], text)
     atomic_write(files[1], summary.to_csv(index=False))
-    balanced = (
-        "worst_group_standard_balanced_accuracy",
-        "worst_group_robust_balanced_accuracy",
-    )
+    balanced = tuple(m for m in WORST_GROUP_METRICS if "balanced" in m)
     plain = [m for m in CURVE_METRICS if m in full.columns]
     for dataset in dict.fromkeys(full["dataset"]):
         if plain:
