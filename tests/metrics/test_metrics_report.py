@@ -23,6 +23,9 @@ from skfral.metrics import (
 from skfral.nn import MLP, PGD, RobustNeuralNetClassifier
 from skfral.utils import check_sensitive_features
 
+from . import metrics_helpers
+from .metrics_helpers import fit_clean_net
+
 REPORT_KEYS = {
     "n_samples",
     "standard_accuracy",
@@ -72,11 +75,7 @@ def pgd():
 
 
 def make_data(n=80, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, 4).astype(np.float32)
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
-    group = np.where(rng.rand(n) < 0.3, "min", "maj")
-    return X, y, group
+    return metrics_helpers.make_data(n, seed)
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +86,7 @@ def data():
 @pytest.fixture(scope="module")
 def net(data):
     X, y, _ = data
-    return RobustNeuralNetClassifier(
-        MLP, module__n_features=4, adversarial=None, max_epochs=5, random_state=0
-    ).fit(X, y)
+    return fit_clean_net(X, y, max_epochs=5)
 
 
 def direct_frame(metrics, y, y_pred, sf):

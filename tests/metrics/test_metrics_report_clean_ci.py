@@ -14,22 +14,14 @@ from skfral.metrics import (
     FairnessReport,
     fairness_report,
 )
-from skfral.nn import MLP, PGD, RobustNeuralNetClassifier
+from skfral.nn import PGD
 
-
-class FlipAttack:
-    """Deterministic: the adversarial input of x is -x (no randomness)."""
-
-    def perturb(self, net, X, y=None):
-        return -np.asarray(X)
+from . import metrics_helpers
+from .metrics_helpers import FlipAttack, fit_clean_net
 
 
 def make_data(n=120, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, 4).astype(np.float32)
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
-    group = np.where(rng.rand(n) < 0.3, "min", "maj")
-    return X, y, group
+    return metrics_helpers.make_data(n, seed)
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +32,7 @@ def data():
 @pytest.fixture(scope="module")
 def net(data):
     X, y, _ = data
-    return RobustNeuralNetClassifier(
-        MLP, module__n_features=4, adversarial=None, max_epochs=2, random_state=0
-    ).fit(X, y)
+    return fit_clean_net(X, y, max_epochs=2)
 
 
 def group_accuracy(y, y_pred, group):

@@ -16,6 +16,9 @@ from skfral.metrics import (
 )
 from skfral.nn import MLP, PGD, RobustNeuralNetClassifier
 
+from . import metrics_helpers
+from .metrics_helpers import FlipAttack, fit_clean_net
+
 BATCH = 16
 
 
@@ -72,17 +75,8 @@ class ShapeSpyAttack:
         return self.attack.perturb(net, X, y)
 
 
-class FlipAttack:
-    def perturb(self, net, X, y=None):
-        return -np.asarray(X)
-
-
 def make_data(n=100, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, 4).astype(np.float32)
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
-    group = np.where(rng.rand(n) < 0.3, "min", "maj")
-    return X, y, group
+    return metrics_helpers.make_data(n, seed)
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +87,7 @@ def data():
 @pytest.fixture(scope="module")
 def net(data):
     X, y, _ = data
-    return RobustNeuralNetClassifier(
-        MLP, module__n_features=4, adversarial=None, max_epochs=2, random_state=0
-    ).fit(X, y)
+    return fit_clean_net(X, y, max_epochs=2)
 
 
 def test_lazy_array_is_read_one_batch_at_a_time(net, data):
