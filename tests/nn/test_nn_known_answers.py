@@ -93,6 +93,71 @@ def test_one_long_l2_step_lands_on_the_sphere_along_the_gradient(linear):
     assert_allclose(x_adv.numpy(), expected, rtol=1e-10)
 
 
+def hand_pgd_l2(x, y, W, b, eps, alpha, n_steps, lo=-np.inf, hi=np.inf):
+    """L2 PGD by hand: steps of length ``alpha`` along the gradient of the mean
+    CE, projected onto the eps-ball around x (radial scaling), then clipped."""
+    onehot = np.eye(W.shape[0])[y]
+    z = x.copy()
+    for _ in range(n_steps):
+        g = (softmax(z @ W.T + b) - onehot) @ W
+        d = z + alpha * g / np.linalg.norm(g, axis=1, keepdims=True) - x
+        norm = np.linalg.norm(d, axis=1, keepdims=True)
+        d = d * np.minimum(1.0, eps / norm)
+        z = np.clip(x + d, lo, hi)
+    return z
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_short_l2_steps_have_the_step_length_along_the_gradient(linear, n_steps):
+    """Steps shorter than eps stay inside the ball, so the projection cannot
+    hide a wrong step length: each step moves exactly ``step_size``."""
+    model, W, b = linear
+    x = np.random.RandomState(13).randn(6, 4)
+    y = np.array([0, 1, 2, 2, 1, 0])
+    yt = torch.as_tensor(y)
+    x_adv = pgd_attack(
+        model,
+        lambda out, _x: F.cross_entropy(out, yt),
+        torch.as_tensor(x),
+        eps=1.0,
+        step_size=0.15,
+        n_steps=n_steps,
+        norm="l2",
+        random_start=False,
+    ).numpy()
+    expected = hand_pgd_l2(x, y, W, b, 1.0, 0.15, n_steps)
+    assert_allclose(x_adv, expected, rtol=1e-10)
+    if n_steps == 1:
+        assert_allclose(np.linalg.norm(x_adv - x, axis=1), 0.15, rtol=1e-10)
+
+
+def test_l2_steps_with_a_clip_range_equal_the_hand_computation(linear):
+    """Several long L2 steps, projected onto the ball and then clipped to a
+    per-feature range that binds."""
+    model, W, b = linear
+    x = np.random.RandomState(14).rand(8, 4)
+    y = np.arange(8) % 3
+    yt = torch.as_tensor(y)
+    lo, hi = np.array([0.0, 0.1, 0.0, 0.2]), np.array([1.0, 0.9, 0.8, 1.0])
+    x = np.clip(x, lo, hi)
+    x_adv = pgd_attack(
+        model,
+        lambda out, _x: F.cross_entropy(out, yt),
+        torch.as_tensor(x),
+        eps=0.6,
+        step_size=0.4,
+        n_steps=4,
+        norm="l2",
+        random_start=False,
+        clip_min=torch.as_tensor(lo),
+        clip_max=torch.as_tensor(hi),
+    ).numpy()
+    expected = hand_pgd_l2(x, y, W, b, 0.6, 0.4, 4, lo, hi)
+    free = hand_pgd_l2(x, y, W, b, 0.6, 0.4, 4)
+    assert not np.allclose(expected, free)  # the clip range binds
+    assert_allclose(x_adv, expected, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("norm", ["linf", "l2"])
 def test_random_starts_follow_their_documented_distributions(norm):
     """L-inf: each coordinate uniform on [-eps, eps]. L2: a uniform direction at
@@ -265,6 +330,67 @@ def test_trades_steps_follow_the_kl_of_clean_to_adversarial(linear):
         generator=torch.Generator().manual_seed(3),
     )
     assert_allclose(x_adv.numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
+def hand_trades_clipped(x, x0, W, b, eps, alpha, n_steps, norm, lo, hi):
+    """TRADES ascent by hand with a clip range: steps on KL(p_clean || q) from
+    x0 (already clipped), inside the eps-ball around x0 and the range; then the
+    ball around x and the range once more."""
+    p = softmax(x @ W.T + b)
+
+    def project(d):
+        if norm == "linf":
+            return np.clip(d, -eps, eps)
+        length = np.linalg.norm(d, axis=1, keepdims=True)
+        return d * np.minimum(1.0, eps / length)
+
+    z = x0.copy()
+    for _ in range(n_steps):
+        g = (softmax(z @ W.T + b) - p) @ W
+        if norm == "linf":
+            step = alpha * np.sign(g)
+        else:
+            step = alpha * g / np.linalg.norm(g, axis=1, keepdims=True)
+        z = np.clip(x0 + project(z + step - x0), lo, hi)
+    return np.clip(x + project(z - x), lo, hi)
+
+
+@pytest.mark.parametrize("norm", ["linf", "l2"])
+def test_trades_attack_with_a_clip_range_equals_the_hand_computation(linear, norm):
+    """TRADES honours ``norm`` and ``clip_min``/``clip_max`` at the start, at
+    every step and in the final projection (checked where the range binds)."""
+    model, W, b = linear
+    lo, hi = np.array([0.0, 0.1, 0.0, 0.2]), np.array([1.0, 0.9, 0.8, 1.0])
+    x = np.clip(np.random.RandomState(15).rand(12, 4), lo, hi)
+    # a few samples on the range's edges, where the start noise is clipped too
+    x[:3, 0], x[3:6, 1] = lo[0], hi[1]
+    xt = torch.as_tensor(x)
+    eps, alpha, n_steps = (0.3, 0.1, 5) if norm == "linf" else (0.5, 0.2, 5)
+    x0 = np.clip(_trades_start(xt, seed=4).numpy(), lo, hi)
+    expected = hand_trades_clipped(x, x0, W, b, eps, alpha, n_steps, norm, lo, hi)
+    free = hand_trades_clipped(
+        x, x0, W, b, eps, alpha, n_steps, norm, -np.inf, np.inf
+    )
+    assert not np.allclose(expected, free)  # the clip range binds
+    other = "l2" if norm == "linf" else "linf"
+    assert not np.allclose(
+        expected, hand_trades_clipped(x, x0, W, b, eps, alpha, n_steps, other, lo, hi)
+    )  # the norm matters
+    with torch.no_grad():
+        logits = model(xt)
+    x_adv = trades_attack(
+        model,
+        xt,
+        logits,
+        eps=eps,
+        step_size=alpha,
+        n_steps=n_steps,
+        norm=norm,
+        clip_min=torch.as_tensor(lo),
+        clip_max=torch.as_tensor(hi),
+        generator=torch.Generator().manual_seed(4),
+    ).numpy()
+    assert_allclose(x_adv, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_trades_attack_raises_the_kl_of_clean_to_adversarial(linear):

@@ -523,6 +523,31 @@ def test_worst_group_sampling_random_within_stays_in_the_worst_group():
     assert len(picks) > 1  # random inside the group, not a fixed ranking
 
 
+def test_worst_group_sampling_default_attack_is_the_learners_own(monkeypatch):
+    """With ``attack=None`` the robust criterion attacks with the learner's own
+    training attack, built from the estimator of the call: the same picks as
+    passing that attack explicitly."""
+    import skfral.query._groups as groups_module
+
+    X_lab, y_lab = labelled_set()
+    learner = fitted_learner(X_lab, y_lab)
+    X_pool, s_pool = pool_with_groups({"a": 7, "b": 6, "c": 8})
+    seen = []
+
+    def fake_default_attack(estimator, rng):
+        seen.append(estimator)
+        return SwapToAdv()
+
+    monkeypatch.setattr(groups_module, "default_attack", fake_default_attack)
+    explicit = _worst_group_strategy("robust")
+    default = _worst_group_strategy("robust").set_params(attack=None)
+    idx_explicit, _ = explicit(learner, X_pool, n_instances=4, sensitive_features=s_pool)
+    idx_default, _ = default(learner, X_pool, n_instances=4, sensitive_features=s_pool)
+    assert seen and all(est is learner.estimator for est in seen)
+    assert idx_default.tolist() == idx_explicit.tolist()
+    assert set(s_pool[idx_default]) == {WORST["robust"]}
+
+
 def proportional_by_hand(scores, n):
     """Deficit to the best group, largest remainders (then worst-first on ties)."""
     values = scores.to_numpy(dtype=float)
