@@ -368,9 +368,7 @@ def test_trades_attack_with_a_clip_range_equals_the_hand_computation(linear, nor
     eps, alpha, n_steps = (0.3, 0.1, 5) if norm == "linf" else (0.5, 0.2, 5)
     x0 = np.clip(_trades_start(xt, seed=4).numpy(), lo, hi)
     expected = hand_trades_clipped(x, x0, W, b, eps, alpha, n_steps, norm, lo, hi)
-    free = hand_trades_clipped(
-        x, x0, W, b, eps, alpha, n_steps, norm, -np.inf, np.inf
-    )
+    free = hand_trades_clipped(x, x0, W, b, eps, alpha, n_steps, norm, -np.inf, np.inf)
     assert not np.allclose(expected, free)  # the clip range binds
     other = "l2" if norm == "linf" else "linf"
     assert not np.allclose(

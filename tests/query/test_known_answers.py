@@ -541,7 +541,9 @@ def test_worst_group_sampling_default_attack_is_the_learners_own(monkeypatch):
     monkeypatch.setattr(groups_module, "default_attack", fake_default_attack)
     explicit = _worst_group_strategy("robust")
     default = _worst_group_strategy("robust").set_params(attack=None)
-    idx_explicit, _ = explicit(learner, X_pool, n_instances=4, sensitive_features=s_pool)
+    idx_explicit, _ = explicit(
+        learner, X_pool, n_instances=4, sensitive_features=s_pool
+    )
     idx_default, _ = default(learner, X_pool, n_instances=4, sensitive_features=s_pool)
     assert seen and all(est is learner.estimator for est in seen)
     assert idx_default.tolist() == idx_explicit.tolist()
