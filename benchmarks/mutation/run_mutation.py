@@ -70,6 +70,14 @@ SCOPE = (
     "skfral.nn._attack_maths.x__random_start__mutmut_*",
     "skfral.nn._attack_maths.x_pgd_attack__mutmut_*",
     "skfral.nn._attack_maths.x_trades_attack__mutmut_*",
+    # APGD (Croce and Hein 2020) and the attack estimators' batching
+    "skfral.nn._apgd_maths.*",
+    "skfral.nn._attacks.xǁ_BaseAttackǁperturb__mutmut_*",
+    "skfral.nn._attacks.xǁPGDǁ_settings__mutmut_*",
+    "skfral.nn._attacks.xǁPGDǁ_attack_batch__mutmut_*",
+    "skfral.nn._attacks.xǁAPGDǁ_settings__mutmut_*",
+    "skfral.nn._attacks.xǁAPGDǁ_attack_batch__mutmut_*",
+    "skfral.nn._attacks.x_attack_from_net__mutmut_*",
     # the adversarial training step
     "skfral.nn._net.xǁRobustNeuralNetClassifierǁtrain_step_single__mutmut_*",
     "skfral.nn._net.xǁRobustNeuralNetClassifierǁ_training_attack__mutmut_*",
@@ -193,7 +201,8 @@ def main(argv=None):
         type=Path,
         nargs="*",
         default=(),
-        help="more run folders to merge into the summary (a checked result wins)",
+        help="later run folders (re-checks with newer tests, or more of the scope) "
+        "merged into the summary: their checked results replace the first's",
     )
     parser.add_argument("--only", nargs="+", default=None, help="mutant name globs")
     parser.add_argument("--max-children", type=int, default=1)
@@ -235,7 +244,7 @@ def main(argv=None):
     results = read_results(where, globs)
     for other in args.also:
         for name, status in read_results(other, globs).items():
-            if results.get(name, "not checked") == "not checked":
+            if status != "not checked":
                 results[name] = status
     equivalent = read_equivalent()
     rows = summarise(results, equivalent)
