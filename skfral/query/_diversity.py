@@ -44,7 +44,9 @@ class CoreSetSampling(BaseQueryStrategy):
     penultimate-layer embedding) from the labelled set and the samples already
     picked. The score of a pick is its distance at the time it was chosen.
     The labelled set is ``X_labelled`` (or a modAL learner's ``X_training``);
-    without one the first pick is the sample with the largest jitter.
+    without one the first pick is a seeded random pool sample (its score is
+    ``1e300``, standing for an infinite distance). Exact ties go to a seeded
+    random one of the tied samples.
 
     Parameters
     ----------
@@ -71,11 +73,14 @@ class CoreSetSampling(BaseQueryStrategy):
         else:
             dist = np.full(len(emb_pool), np.inf)
         picked, scores = [], []
-        jitter = rng.random_sample(len(emb_pool)) * 1e-12
+        # Ties (every sample, without a labelled set) go to the largest of a
+        # seeded random key: adding a tiny jitter to 1e300 would be lost.
+        tie_key = rng.random_sample(len(emb_pool))
         for _ in range(n_instances):
-            cand = np.where(np.isinf(dist), 1e300, dist) + jitter
+            cand = np.where(np.isinf(dist), 1e300, dist)
             cand[picked] = -np.inf
-            i = int(np.argmax(cand))
+            ties = np.flatnonzero(cand == cand.max())
+            i = int(ties[np.argmax(tie_key[ties])])
             picked.append(i)
             scores.append(float(np.sqrt(dist[i])) if np.isfinite(dist[i]) else 1e300)
             dist = np.minimum(dist, ((emb_pool - emb_pool[i]) ** 2).sum(axis=1))

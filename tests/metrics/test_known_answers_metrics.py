@@ -300,6 +300,31 @@ def test_bootstrap_intervals_of_sure_groups_are_points():
     )
 
 
+def test_bootstrap_intervals_are_reproducible_with_random_state():
+    """The same random_state gives the same intervals; another seed moves them
+    (40 resamples of 3 groups cannot repeat every quantile by chance)."""
+    net, X, y, g, clean, adv = world(seed=2)
+
+    def cis(seed):
+        report = fairness_report(
+            net,
+            X,
+            y,
+            sensitive_features=g,
+            attack=SwapToAdv(),
+            n_boot=40,
+            random_state=seed,
+        )
+        table = report.by_group
+        cols = [c for c in table.columns if c.endswith(("_ci_low", "_ci_high"))]
+        keys = [k for k in report.index if k.endswith(("_ci_low", "_ci_high"))]
+        return np.concatenate([table[cols].to_numpy().ravel(), report[keys].to_numpy()])
+
+    first = cis(0)
+    np.testing.assert_array_equal(cis(0), first)
+    assert not np.array_equal(cis(1), first)
+
+
 def test_with_group_names_of_a_report_built_by_hand():
     from skfral.metrics import FairnessReport
 

@@ -350,3 +350,54 @@ def test_no_weight_gradients_are_kept_after_fit(tabular):
     assert all(p.grad is None for p in net.module_.parameters())
     net.partial_fit(X, y)
     assert all(p.grad is None for p in net.module_.parameters())
+
+
+# ------------------------------------------------- clip range of lazy inputs
+def _lazy_task():
+    rng = np.random.RandomState(0)
+    X = rng.rand(48, 4).astype(np.float32)  # in [0, 1]
+    return X, np.arange(48) % 2
+
+
+def _clipped_net(**bounds):
+    return RobustNeuralNetClassifier(
+        MLP,
+        module__n_features=4,
+        module__hidden_sizes=(8,),
+        attack_eps=0.05,
+        attack_n_steps=1,
+        max_epochs=1,
+        batch_size=16,
+        random_state=0,
+        **bounds,
+    )
+
+
+@pytest.mark.parametrize(
+    "bounds, bad_value",
+    [
+        ({"attack_clip_min": 0.0}, -0.5),
+        ({"attack_clip_max": 1.0}, 1.5),
+        ({"attack_clip_min": 0.0, "attack_clip_max": 1.0}, 1.5),
+    ],
+)
+def test_lazy_inputs_outside_a_one_sided_clip_range_are_refused_at_fit(
+    bounds, bad_value
+):
+    """A lazy X is checked batch by batch against whichever bound is given."""
+    from .nn_helpers import CountingLazyArray
+
+    X, y = _lazy_task()
+    bad = X.copy()
+    bad[37, 2] = bad_value  # in the third batch of 16
+    with pytest.raises(ValueError, match=r"X has values outside"):
+        _clipped_net(**bounds).fit(CountingLazyArray(bad, limit=64), y)
+    # the same rows inside the range train
+    net = _clipped_net(**bounds).fit(CountingLazyArray(X, limit=64), y)
+    assert net.predict(X).shape == (48,)
+
+
+def test_a_misshapen_attack_clip_max_is_named_in_the_error():
+    X, y = _lazy_task()
+    with pytest.raises(ValueError, match=r"attack_clip_max has shape \(3,\)"):
+        _clipped_net(attack_clip_max=np.ones(3)).fit(X, y)

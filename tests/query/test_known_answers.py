@@ -280,6 +280,30 @@ def test_coreset_skips_a_far_pool_sample_next_to_a_labelled_one():
     np.testing.assert_allclose(scores, [3.0, 2.0, np.sqrt(2)], rtol=1e-5)
 
 
+def test_coreset_without_a_labelled_set_starts_at_random_then_follows_kcenter():
+    """No labelled set (a bare net, no ``X_labelled``): the first pick is a
+    seeded random pool sample (score 1e300, standing for infinity), the next
+    ones the k-center greedy from it."""
+    rng = np.random.RandomState(4)
+    emb_pool = rng.randn(12, EMB) * 2
+    X_pool = layout(one_hot_rows(np.zeros(12, dtype=int)), emb=emb_pool)
+    X_lab, y_lab = labelled_set()
+    net = fitted_learner(X_lab, y_lab).estimator
+    pool64 = X_pool[:, 3 * C :].astype(np.float64)
+    firsts = []
+    for seed in range(40):
+        idx, scores = CoreSetSampling(random_state=seed)(net, X_pool, n_instances=4)
+        first = int(idx[0])
+        firsts.append(first)
+        rest, radii = brute_force_kcenter(pool64, [pool64[first]], 3)
+        assert idx.tolist() == [first, *rest]
+        assert scores[0] == 1e300
+        np.testing.assert_allclose(scores[1:], radii, rtol=1e-4)
+    # uniform over the 12 samples: 40 seeds hit many of them, none too often
+    assert len(set(firsts)) >= 8
+    assert max(np.bincount(firsts)) <= 10
+
+
 def test_coreset_with_a_large_labelled_set_matches_brute_force():
     # more labelled samples than one block of the distance computation
     rng = np.random.RandomState(3)
