@@ -288,6 +288,50 @@ def test_group_scores_hand_computed_every_criterion():
     assert table.loc["y", "count"] == 1
 
 
+GROUP_SCORE_ARGS = {
+    "y_true": [0, 1, 1],
+    "y_pred_clean": [0, 1, 0],
+    "y_pred_adv": [0, 0, 0],
+    "sensitive_features": ["a", "a", "b"],
+}
+
+
+@pytest.mark.parametrize("short", list(GROUP_SCORE_ARGS))
+def test_group_scores_names_every_length_in_a_mismatch(short):
+    import re
+
+    args = {k: list(v) for k, v in GROUP_SCORE_ARGS.items()}
+    args[short] = args[short][:2]
+    expected = (
+        "Inconsistent lengths: y_true has {} samples, y_pred_clean has {}, "
+        "y_pred_adv has {}, sensitive_features has {}: expected the same number."
+    ).format(*(2 if k == short else 3 for k in GROUP_SCORE_ARGS))
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        group_scores(**args)
+
+
+@pytest.mark.parametrize("name", ["y_true", "y_pred_clean", "y_pred_adv"])
+def test_group_scores_names_the_labels_with_missing_values(name):
+    args = {k: list(v) for k, v in GROUP_SCORE_ARGS.items()}
+    args[name] = [0.0, np.nan, 1.0]
+    with pytest.raises(
+        ValueError, match=f"^{name} contains missing values \\(NaN/None\\)"
+    ):
+        group_scores(**args)
+
+
+def test_group_scores_without_adversarial_predictions_says_what_to_do():
+    import re
+
+    expected = (
+        "y_pred_adv=None but criterion='robust' needs robust accuracy: pass the "
+        "predictions on adversarial inputs, or use criterion='standard' or "
+        "'balanced_standard'."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        group_scores([0, 1, 1], [0, 1, 0], None, [1, 1, 2], criterion="robust")
+
+
 def test_group_scores_without_adversarial_predictions():
     table = group_scores([0, 1, 1], [0, 1, 0], None, [1, 1, 2], criterion="standard")
     assert table["robust"].isna().all()
