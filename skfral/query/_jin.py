@@ -67,7 +67,10 @@ def disagreement_scores(p, q, kind="kl"):
         input, or the standard model's.
     kind : {"kl", "js", "hard"}, default="kl"
         ``"kl"``: ``KL(p || q)``; ``"js"``: Jensen-Shannon divergence;
-        ``"hard"``: 1 where the arg-max classes differ, else 0.
+        ``"hard"``: 1 where the arg-max classes differ, else 0. Before the
+        logarithms of ``"kl"`` and ``"js"`` the probabilities are clipped to
+        ``[1e-12, 1]``: an exact zero counts as ``1e-12``, so the scores stay
+        finite.
 
     Returns
     -------

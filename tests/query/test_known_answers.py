@@ -843,6 +843,42 @@ def test_jin_hard_disagreement_breaks_ties_by_kl():
     np.testing.assert_allclose(scores, hard[expected])
 
 
+def test_jin_hard_disagreement_with_entropy_weight():
+    """With ``uncertainty_weight`` the entropy joins both the hard score and
+    its soft (KL) tie-break: score = hard + w * H, ties by soft + w * H."""
+    X_val, y_val, g_val, X_pool = _jin_world(n_pool=16, seed=5)
+    s_pool = np.array(["c"] * len(X_pool))
+    p_rob, p_std, p_adv, _ = parts(X_pool)
+    w = 0.7
+    ent = _entropy(p_rob)
+    hard = _hard(p_rob, p_adv) + _hard(p_std, p_rob) + w * ent
+    soft = _kl(p_rob, p_adv) + _kl(p_std, p_rob) + w * ent
+    expected = np.lexsort((-soft, -hard))[:9]
+    # the entropy matters for the order, in the score and in the tie-break
+    assert expected.tolist() != np.lexsort((-soft, -(hard - w * ent)))[:9].tolist()
+    strategy = _jin(X_val, y_val, g_val, disagreement="hard", uncertainty_weight=w)
+    idx, scores = strategy(
+        fitted_learner(*labelled_set()),
+        X_pool,
+        n_instances=9,
+        sensitive_features=s_pool,
+    )
+    assert idx.tolist() == expected.tolist()
+    np.testing.assert_allclose(scores, hard[expected], rtol=1e-4, atol=1e-6)
+
+
+def test_disagreement_scores_default_kind_and_zero_probabilities():
+    from skfral.query import disagreement_scores
+
+    p = np.array([[0.5, 0.5], [0.2, 0.8]])
+    q = np.array([[1.0, 0.0], [0.2, 0.8]])
+    # KL by default; an exact zero in q counts as 1e-12 (documented), not as 0
+    expected = [0.5 * np.log(0.5 / 1.0) + 0.5 * np.log(0.5 / 1e-12), 0.0]
+    np.testing.assert_allclose(disagreement_scores(p, q), expected, rtol=1e-9)
+    with pytest.raises(ValueError, match=r"disagreement='tv'.*'kl'"):
+        disagreement_scores(p, q, "tv")
+
+
 def round_robin_by_hand(score, classes, k):
     queues = {
         c: sorted(np.flatnonzero(classes == c), key=lambda i: -score[i])
