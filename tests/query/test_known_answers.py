@@ -574,6 +574,45 @@ def test_worst_group_sampling_default_attack_is_the_learners_own(monkeypatch):
     assert set(s_pool[idx_default]) == {WORST["robust"]}
 
 
+def _allocation_table(p_worst=(0.55, 0.3, 0.15)):
+    """Groups worst first (c, a, b) with their bootstrap probabilities."""
+    return pd.DataFrame(
+        {"score": [0.5, 0.6, 0.7], "p_worst": list(p_worst)},
+        index=pd.Index(["c", "a", "b"], dtype=object),
+    )
+
+
+def test_allocate_defaults_to_the_worst_group_and_counts_single_samples():
+    from skfral.query._groups import allocate
+
+    table = _allocation_table()
+    # c holds a single pool sample: it is used, then a (next worst) fills up
+    s_pool = np.array(["a"] * 5 + ["b"] * 5 + ["c"])
+    assert allocate(table, s_pool, 4) == {"c": 1, "a": 3}
+    assert allocate(table, s_pool, 4, "worst") == {"c": 1, "a": 3}
+    with pytest.raises(ValueError, match=r"group_allocation='best'"):
+        allocate(table, s_pool, 4, "best")
+
+
+def test_allocate_bootstrap_needs_p_worst_and_splits_evenly_without_mass():
+    from skfral.query._groups import allocate
+
+    s_pool = np.array(["a"] * 9 + ["b"] * 9 + ["c"] * 9)
+    table = _allocation_table()
+    with pytest.raises(
+        ValueError,
+        match=r"^allocation='bootstrap' needs a table with a 'p_worst' column "
+        r"\(from rank_groups_bootstrap\)\.$",
+    ):
+        allocate(table.drop(columns="p_worst"), s_pool, 6, "bootstrap")
+    # no group has any probability of being the worst: an even split
+    assert allocate(_allocation_table((0.0, 0.0, 0.0)), s_pool, 6, "bootstrap") == {
+        "c": 2,
+        "a": 2,
+        "b": 2,
+    }
+
+
 def proportional_by_hand(scores, n):
     """Deficit to the best group, largest remainders (then worst-first on ties)."""
     values = scores.to_numpy(dtype=float)
