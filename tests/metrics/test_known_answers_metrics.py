@@ -337,3 +337,71 @@ def test_with_group_names_of_a_report_built_by_hand():
         "worst_group_robust_accuracy": 0.5,
     }
     assert full.dtype == object
+
+
+# ------------------------------------------- intersections and report lookups
+def two_column_groups(n):
+    """sex x race where ("f", "z") is empty and ("m", "z") a single sample."""
+    sex = np.array(["f", "m"] * (n // 2))
+    race = np.array(["x", "x", "y"] * (n // 3))[:n]
+    race[1] = "z"  # sex[1] == "m"
+    return pd.DataFrame({"sex": sex, "race": race})
+
+
+def test_group_counts_list_the_non_empty_intersections():
+    net, X, y, _, _, _ = world(seed=3)
+    sf = two_column_groups(len(y))
+    frames = robust_metric_frame(net, X, y, sensitive_features=sf, attack=SwapToAdv())
+    expected = {}
+    for s, r in zip(sf["sex"], sf["race"]):
+        expected[f"{s},{r}"] = expected.get(f"{s},{r}", 0) + 1
+    assert expected["m,z"] == 1 and "f,z" not in expected
+    counts = frames.group_counts
+    assert counts.to_dict() == expected
+    assert counts.name == "count"
+    assert counts.dtype.kind == "i"
+
+
+def test_majority_class_levels_of_the_non_empty_intersections():
+    net, X, y, _, _, _ = world(seed=3)
+    sf = two_column_groups(len(y))
+    levels = majority_class_levels(y, sf)
+    expected = {}
+    for key in {f"{s},{r}" for s, r in zip(sf["sex"], sf["race"])}:
+        members = [
+            yi for yi, s, r in zip(y, sf["sex"], sf["race"]) if f"{s},{r}" == key
+        ]
+        expected[key] = max(members.count(c) for c in set(members)) / len(members)
+    assert levels.to_dict() == pytest.approx(expected)
+    assert levels.dtype == np.float64
+    with pytest.raises(
+        ValueError,
+        match=r"Inconsistent lengths: y has 35 samples, sensitive_features has 36",
+    ):
+        majority_class_levels(y[:-1], sf)
+
+
+def test_report_lookups_of_values_and_group_names():
+    from skfral.metrics import FairnessReport
+
+    net, X, y, g, clean, adv = world(seed=0)
+    report = fairness_report(net, X, y, sensitive_features=g, attack=SwapToAdv())
+    robust = {k: acc(y[g == k], adv[g == k]) for k in "abc"}
+    worst = min(robust, key=robust.get)
+    # a list with a group-name key: an object Series named as the report
+    mixed = report[["robust_accuracy", "worst_group_robust"]]
+    assert mixed.dtype == object and mixed.name == report.name
+    assert mixed.to_dict() == {
+        "robust_accuracy": pytest.approx(acc(y, adv)),
+        "worst_group_robust": worst,
+    }
+    # a list of numbers only stays a float Series
+    plain = report[["robust_accuracy", "worst_group_robust_accuracy"]]
+    assert plain.dtype == np.float64
+    assert plain.tolist() == pytest.approx([acc(y, adv), robust[worst]])
+    # a hand-built report: a name key held as a value is that value; one that is
+    # neither a value nor a recorded name is a KeyError
+    by_hand = FairnessReport({"worst_group_standard": 0.5, "standard_accuracy": 0.75})
+    assert by_hand["worst_group_standard"] == 0.5
+    with pytest.raises(KeyError):
+        by_hand["worst_group_robust"]

@@ -401,3 +401,112 @@ def test_a_misshapen_attack_clip_max_is_named_in_the_error():
     X, y = _lazy_task()
     with pytest.raises(ValueError, match=r"attack_clip_max has shape \(3,\)"):
         _clipped_net(attack_clip_max=np.ones(3)).fit(X, y)
+
+
+# ------------------------------------------------------ the training step
+class Recorder(torch.nn.Module):
+    """A linear model on NCHW inputs that records every forward: its input
+    and whether the module was in training mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(2 * 3 * 4, 2)
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append((self.training, x.detach().clone()))
+        return self.linear(x.flatten(1))
+
+
+def _images(n=16, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.rand(n, 2, 3, 4).astype(np.float32)
+    return X, np.arange(n) % 2
+
+
+def _recording_net(**params):
+    params = {
+        "adversarial": None,
+        "max_epochs": 1,
+        "batch_size": 16,
+        "train_split": None,
+        "random_state": 0,
+        **params,
+    }
+    return RobustNeuralNetClassifier(Recorder, **params)
+
+
+def test_training_forwards_run_in_training_mode_and_attacks_in_eval_mode():
+    X, y = _images()
+    net = _recording_net().fit(X, y)
+    assert [mode for mode, _ in net.module_.seen] == [True]  # one batch, one step
+    net = _recording_net(adversarial="pgd", attack_n_steps=2).fit(X, y)
+    # two attack steps in eval mode, then the loss on the attacked batch
+    assert [mode for mode, _ in net.module_.seen] == [False, False, True]
+
+
+@pytest.mark.parametrize("augment", ["flip", "crop"])
+def test_augmentation_changes_training_batches_only_and_is_seeded(augment):
+    X, y = _images()
+    net = _recording_net(augment=augment, augment_padding=1).fit(X, y)
+    ((_, seen),) = net.module_.seen
+
+    def transforms(row, i):
+        if augment == "flip":
+            return [row, row[:, :, ::-1]]
+        return [padded[i][:, a : a + 3, b : b + 4] for a in range(3) for b in range(3)]
+
+    # each training row is one of the allowed transforms of a clean row
+    padded = np.pad(X, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    changed = 0
+    for out in seen.numpy():
+        assert any(
+            np.array_equal(out, t)
+            for i, row in enumerate(X)
+            for t in transforms(row, i)
+        )
+        changed += not any(np.array_equal(out, row) for row in X)
+    assert changed >= 4  # about half (flip) or 8 of 9 (crop) are changed
+    # the same random_state, the same augmentations
+    again = _recording_net(augment=augment, augment_padding=1).fit(X, y)
+    assert torch.equal(again.module_.seen[0][1], seen)
+    # prediction sees the clean inputs
+    net.module_.seen.clear()
+    net.predict_proba(X)
+    assert all(np.array_equal(x.numpy(), X) for _, x in net.module_.seen)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"adversarial": "pgd"}, "adversarial='pgd' needs a single tensor input"),
+        (
+            {"adversarial": None, "augment": "flip"},
+            "augment='flip' needs a single tensor input",
+        ),
+    ],
+)
+def test_a_training_step_on_a_dict_batch_names_what_needs_a_tensor(params, message):
+    class TwoInputs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 2)
+
+        def forward(self, a, b):
+            return self.linear(a + b)
+
+    rng = np.random.RandomState(0)
+    batch = (
+        {
+            "a": torch.as_tensor(rng.rand(8, 4), dtype=torch.float32),
+            "b": torch.ones(8, 4),
+        },
+        torch.as_tensor(np.arange(8) % 2),
+    )
+    plain = RobustNeuralNetClassifier(
+        TwoInputs, adversarial=None, classes=[0, 1]
+    ).initialize()
+    assert np.isfinite(plain.train_step_single(batch)["loss"].item())
+    net = RobustNeuralNetClassifier(TwoInputs, classes=[0, 1], **params).initialize()
+    with pytest.raises(TypeError, match=f"{message} per batch, got dict"):
+        net.train_step_single(batch)
