@@ -188,6 +188,50 @@ def test_random_starts_follow_their_documented_distributions(norm):
     assert_allclose((directions**2).mean(axis=0), 1 / 3, atol=0.03)
 
 
+@pytest.mark.parametrize("norm", ["linf", "l2"])
+def test_random_starts_come_from_the_generator_only(norm):
+    """The same generator seed, the same start, whatever torch's global RNG
+    holds; another seed, another start."""
+
+    def start(seed, global_seed):
+        torch.manual_seed(global_seed)
+        return pgd_attack(
+            lambda z: z,
+            lambda out, _x: out.sum(),
+            torch.zeros(6, 3, dtype=torch.float64),
+            eps=0.5,
+            step_size=0.1,
+            n_steps=0,
+            norm=norm,
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+    assert torch.equal(start(0, global_seed=1), start(0, global_seed=2))
+    assert not torch.equal(start(0, global_seed=1), start(1, global_seed=1))
+
+
+def test_a_random_start_respects_the_clip_range():
+    """Zero steps return the random start: already inside [clip_min, clip_max]."""
+    x = torch.full((200, 2), 0.05, dtype=torch.float64)
+    x[:, 1] = 0.95
+    for norm in ("linf", "l2"):
+        start = pgd_attack(
+            lambda z: z,
+            lambda out, _x: out.sum(),
+            x,
+            eps=0.3,
+            step_size=0.1,
+            n_steps=0,
+            norm=norm,
+            clip_min=torch.tensor([0.0, 0.0], dtype=torch.float64),
+            clip_max=torch.tensor([1.0, 1.0], dtype=torch.float64),
+            generator=torch.Generator().manual_seed(0),
+        ).numpy()
+        assert start.min() >= 0.0 and start.max() <= 1.0
+        # the range binds: about half of the draws were pushed back onto it
+        assert (start[:, 0] == 0.0).mean() > 0.2 and (start[:, 1] == 1.0).mean() > 0.2
+
+
 # --------------------------------------------------------------------- PGD
 def hand_pgd_linf(x, y, W, b, eps, alpha, n_steps):
     """Sign-gradient ascent on the mean cross-entropy of softmax(W x + b)."""

@@ -424,7 +424,7 @@ def _images(n=16, seed=0):
     return X, np.arange(n) % 2
 
 
-def _recording_net(**params):
+def _recording_net(module=None, **params):
     params = {
         "adversarial": None,
         "max_epochs": 1,
@@ -433,7 +433,7 @@ def _recording_net(**params):
         "random_state": 0,
         **params,
     }
-    return RobustNeuralNetClassifier(Recorder, **params)
+    return RobustNeuralNetClassifier(module or Recorder, **params)
 
 
 def test_training_forwards_run_in_training_mode_and_attacks_in_eval_mode():
@@ -510,3 +510,55 @@ def test_a_training_step_on_a_dict_batch_names_what_needs_a_tensor(params, messa
     net = RobustNeuralNetClassifier(TwoInputs, classes=[0, 1], **params).initialize()
     with pytest.raises(TypeError, match=f"{message} per batch, got dict"):
         net.train_step_single(batch)
+
+
+class KeywordRecorder(torch.nn.Module):
+    """Records the ``tag`` keyword of every forward in training mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 2)
+        self.tags = []
+
+    def forward(self, x, tag=None):
+        if self.training:
+            self.tags.append(tag)
+        return self.linear(x)
+
+
+@pytest.mark.parametrize("adversarial", [None, "pgd", "trades"])
+def test_fit_params_reach_every_training_forward(adversarial):
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(16, 4).astype(np.float32), np.arange(16) % 2
+    net = RobustNeuralNetClassifier(
+        KeywordRecorder,
+        adversarial=adversarial,
+        attack_n_steps=1,
+        max_epochs=1,
+        batch_size=16,
+        train_split=None,
+        random_state=0,
+    ).fit(X, y, tag="on")
+    # TRADES: the clean and the adversarial logits; PGD-AT and standard: one
+    expected = 2 if adversarial == "trades" else 1
+    assert net.module_.tags == ["on"] * expected
+
+
+class NoisyRecorder(Recorder):
+    """A Recorder that also draws from torch's global RNG in every forward
+    (as dropout does)."""
+
+    def forward(self, x):
+        torch.rand(7)
+        return super().forward(x)
+
+
+def test_augmentations_do_not_depend_on_the_modules_own_randomness():
+    X, y = _images(n=32)
+    seen = []
+    for module in (Recorder, NoisyRecorder):
+        net = _recording_net(
+            module=module, augment="crop_flip", augment_padding=1, batch_size=8
+        ).fit(X, y)
+        seen.append(torch.cat([x for _, x in net.module_.seen]))
+    assert torch.equal(seen[0], seen[1])
