@@ -562,3 +562,27 @@ def test_augmentations_do_not_depend_on_the_modules_own_randomness():
         ).fit(X, y)
         seen.append(torch.cat([x for _, x in net.module_.seen]))
     assert torch.equal(seen[0], seen[1])
+
+
+@pytest.mark.parametrize("adversarial", [None, "pgd", "trades"])
+def test_get_loss_sees_the_training_inputs_and_training_true(adversarial):
+    """skorch's contract for a subclass overriding ``get_loss``: ``X`` is the
+    input the logits came from (the attacked batch for PGD-AT, the clean one
+    for the standard and TRADES' natural term) and ``training=True``."""
+    calls = []
+
+    class Net(RobustNeuralNetClassifier):
+        def get_loss(self, y_pred, y_true, X=None, training=False):
+            calls.append((X, training))
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+
+    X, y = _images()
+    params = _recording_net(adversarial=adversarial, attack_n_steps=1).get_params()
+    net = Net(**params).fit(X, y)
+    # one batch, one training step (a PGD attack's own loss calls say False)
+    ((X_seen, _),) = [c for c in calls if c[1] is True]
+    train_inputs = [x for mode, x in net.module_.seen if mode]
+    # the input of the logits given to get_loss: the first training forward
+    assert torch.equal(X_seen, train_inputs[0])
+    clean = torch.as_tensor(X)
+    assert torch.equal(X_seen, clean) == (adversarial != "pgd")
