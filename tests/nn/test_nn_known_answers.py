@@ -652,6 +652,30 @@ def test_dlr_loss_by_hand():
     assert_allclose(dlr_loss(z2, torch.tensor([0])).numpy(), [2.0])
 
 
+def test_dlr_loss_by_hand_with_three_and_four_classes():
+    """The scale of DLR depends on the number of classes: z_(1) - z_(3) with
+    three (targeted and untargeted), z_(1) - (z_(3) + z_(4)) / 2 with four
+    targeted; equal top logits leave a positive 1e-12 in the denominator."""
+    z3 = torch.tensor([[1.0, 4.0, 2.0], [3.0, 0.0, 1.5]], dtype=torch.float64)
+    y3 = torch.tensor([0, 0])
+    # sorted: [4, 2, 1] and [3, 1.5, 0]
+    assert_allclose(
+        dlr_loss(z3, y3).numpy(), [-(1 - 4) / (4 - 1), -(3 - 1.5) / (3 - 0)]
+    )
+    t3 = torch.tensor([2, 1])
+    assert_allclose(
+        dlr_loss(z3, y3, t3).numpy(), [-(1 - 2) / (4 - 1), -(3 - 0) / (3 - 0)]
+    )
+    z4 = torch.tensor([[1.0, 4.0, 2.0, -1.0]], dtype=torch.float64)
+    t4 = torch.tensor([2])
+    # sorted: [4, 2, 1, -1]
+    assert_allclose(
+        dlr_loss(z4, torch.tensor([0]), t4).numpy(), [-(1 - 2) / (4 - (1 - 1) / 2)]
+    )
+    tied = torch.tensor([[5.0, 5.0, 5.0, 1.0]], dtype=torch.float64)
+    assert_allclose(dlr_loss(tied, torch.tensor([3])).numpy(), [4 / 1e-12])
+
+
 def test_apgd_condition_2_needs_no_halving_at_the_last_checkpoint():
     """A scripted loss sequence (one value per forward pass, zero gradient) in
     which, after a halving at w_1 = 22, the loss rises at 18 of the 19 steps
