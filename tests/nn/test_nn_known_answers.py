@@ -540,16 +540,26 @@ class SineLayer(torch.nn.Module):
         return torch.sin(x)
 
 
-def reference_apgd_one_sample(f_and_grad, x, x0, eps, n_steps, rho=0.75, alpha=0.75):
-    """Algorithm 1 of Croce and Hein (2020) for one sample, L-inf, no clip range.
+def reference_apgd_one_sample(
+    f_and_grad, x, x0, eps, n_steps, rho=0.75, alpha=0.75, norm="linf"
+):
+    """Algorithm 1 of Croce and Hein (2020) for one sample, no clip range.
 
     ``f_and_grad(z) -> (loss, grad, fooled)``. Returns the first iterate that
     fools the model, else the iterate of highest loss, and the step sizes.
+    L-inf: sign steps, the box around x; L2: steps along g / ||g||, the ball
+    around x (radial scaling).
     """
     W = paper_checkpoints(n_steps)
 
     def P(z):
-        return np.clip(z, x - eps, x + eps)
+        if norm == "linf":
+            return np.clip(z, x - eps, x + eps)
+        d = z - x
+        return x + d * min(1.0, eps / np.linalg.norm(d))
+
+    def step(g):
+        return np.sign(g) if norm == "linf" else g / np.linalg.norm(g)
 
     eta = 2 * eps
     xs, fs = [x0], []
@@ -564,7 +574,7 @@ def reference_apgd_one_sample(f_and_grad, x, x0, eps, n_steps, rho=0.75, alpha=0
     for k in range(n_steps):
         etas.append(eta)
         xk = xs[k]
-        z = P(xk + eta * np.sign(grads[k]))
+        z = P(xk + eta * step(grads[k]))
         a = 1.0 if k == 0 else alpha
         prev = xs[k - 1] if k > 0 else xk
         x_new = P(xk + a * (z - xk) + (1 - a) * (xk - prev))
@@ -587,10 +597,11 @@ def reference_apgd_one_sample(f_and_grad, x, x0, eps, n_steps, rho=0.75, alpha=0
     return xmax, etas
 
 
-def test_apgd_run_equals_a_transcription_of_the_papers_algorithm():
+@pytest.mark.parametrize("norm", ["linf", "l2"])
+def test_apgd_run_equals_a_transcription_of_the_papers_algorithm(norm):
     """A bumpy loss (sine features) that no point in the ball can flip: every
     run goes the whole way, halves its steps at sample-dependent checkpoints,
-    and returns its best iterate."""
+    and returns its best iterate (L-inf and L2)."""
     torch.manual_seed(0)
     model = torch.nn.Sequential(
         torch.nn.Linear(3, 16), SineLayer(), torch.nn.Linear(16, 4)
@@ -609,6 +620,7 @@ def test_apgd_run_equals_a_transcription_of_the_papers_algorithm():
         y,
         eps=eps,
         n_steps=n_steps,
+        norm=norm,
         history=history,
         generator=torch.Generator().manual_seed(11),
     ).numpy()
@@ -616,9 +628,15 @@ def test_apgd_run_equals_a_transcription_of_the_papers_algorithm():
     steps = torch.stack(history).numpy()  # (n_steps, 10 attacked samples)
     assert len({tuple(col) for col in steps.T}) > 3  # schedules differ by sample
     # the random start of the attacked samples, drawn as the attack draws it
-    start = torch.empty(x[2:].shape, dtype=x.dtype).uniform_(
-        -eps, eps, generator=torch.Generator().manual_seed(11)
-    )
+    gen = torch.Generator().manual_seed(11)
+    if norm == "linf":
+        start = torch.empty(x[2:].shape, dtype=x.dtype).uniform_(
+            -eps, eps, generator=gen
+        )
+    else:  # a uniform direction at a radius uniform on [0, eps]
+        direction = torch.randn(x[2:].shape, generator=gen, dtype=x.dtype)
+        direction = direction / direction.norm(dim=1, keepdim=True)
+        start = direction * torch.rand((10, 1), generator=gen, dtype=x.dtype) * eps
     for i in range(2, len(x)):
 
         def f_and_grad(z, i=i):
@@ -630,7 +648,7 @@ def test_apgd_run_equals_a_transcription_of_the_papers_algorithm():
 
         xi = x[i].numpy()
         expected, etas = reference_apgd_one_sample(
-            f_and_grad, xi, xi + start[i - 2].numpy(), eps, n_steps
+            f_and_grad, xi, xi + start[i - 2].numpy(), eps, n_steps, norm=norm
         )
         assert_allclose(x_adv[i], expected, rtol=1e-9, atol=1e-12, err_msg=str(i))
         assert_allclose(steps[:, i - 2], etas, err_msg=str(i))
