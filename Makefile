@@ -48,11 +48,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_quality.py --suite quality --write
 
 # Mutation testing (issue 17): mutmut on the maths (benchmarks/mutation/run_mutation.py
-# SCOPE) against the fast unit tests ([tool.mutmut] in pyproject.toml). Slow (about an
-# hour on two cores), so not part of `make test`; results in benchmarks/MUTATION.md.
+# SCOPE) against the fast unit tests ([tool.mutmut] in pyproject.toml). Slow (about
+# two hours on two idle cores), so not part of `make test`; results in
+# benchmarks/MUTATION.md. MUTATION_JOBS: mutants tested at once.
+MUTATION_JOBS ?= 2
 mutation: $(STAMP)
 	$(PIP) install -c $(CONSTRAINTS) "mutmut==3.8.1"
-	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/mutation/run_mutation.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/mutation/run_mutation.py --max-children $(MUTATION_JOBS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/generated
