@@ -672,6 +672,76 @@ def test_apgd_run_equals_a_transcription_of_the_papers_algorithm(norm, bias):
             assert_allclose(steps[:, row], etas, err_msg=str(i))
 
 
+def _counting(model, calls):
+    def forward(z):
+        calls.append(len(z))
+        return model(z)
+
+    return forward
+
+
+@pytest.mark.parametrize("loss, runs", [("ce", 1), ("dlr", 9)])
+def test_apgd_attack_defaults_100_steps_and_9_target_classes(loss, runs):
+    """Unfoolable samples go the whole way: one clean forward pass, then
+    n_steps + 1 per run; the defaults are the paper's 100 steps and, for the
+    targeted DLR loss, 9 target classes (of 12 here)."""
+    model = torch.nn.Linear(3, 12).double()
+    with torch.no_grad():
+        model.bias[0] += 100.0
+    x = torch.as_tensor(np.random.RandomState(0).rand(4, 3))
+    y = torch.zeros(4, dtype=torch.long)
+    calls = []
+    x_adv = apgd_attack(
+        _counting(model, calls),
+        x,
+        y,
+        eps=0.1,
+        loss=loss,
+        generator=torch.Generator().manual_seed(0),
+    )
+    assert len(calls) == 1 + runs * (100 + 1)
+    assert (x_adv - x).abs().max() <= 0.1 + 1e-12
+
+
+def test_apgd_attack_eps_zero_returns_x_and_any_other_eps_attacks():
+    model = torch.nn.Linear(2, 2).double()
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0]]))
+        model.bias.zero_()
+    x = torch.tensor([[0.3, 0.0], [0.6, 1.0]], dtype=torch.float64)  # class 0
+    y = torch.zeros(2, dtype=torch.long)
+    gen = torch.Generator().manual_seed(0)
+    assert torch.equal(apgd_attack(model, x, y, eps=0.0, generator=gen), x)
+    # eps = 1: a step of 1 along -x_0 crosses the boundary x_0 = 0 for both
+    x_adv = apgd_attack(model, x, y, eps=1.0, n_steps=5, generator=gen)
+    assert (model(x_adv).argmax(dim=1) == 1).all()
+    assert (x_adv - x).abs().max() <= 1.0 + 1e-12
+
+
+def test_apgd_stops_early_once_every_sample_is_fooled():
+    """Every sample flips at the first step: the run stops there and each
+    sample comes back as its first fooling point."""
+    model = torch.nn.Linear(2, 2).double()
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0]]))
+        model.bias.zero_()
+    x = torch.tensor([[0.05, 0.0], [0.1, 0.5], [0.02, -1.0]], dtype=torch.float64)
+    y = torch.zeros(3, dtype=torch.long)
+    calls, history = [], []
+    x_adv = apgd_attack(
+        _counting(model, calls),
+        x,
+        y,
+        eps=0.5,
+        n_steps=20,
+        history=history,
+        generator=torch.Generator().manual_seed(0),
+    )
+    assert (model(x_adv).argmax(dim=1) == 1).all()
+    assert len(history) < 20  # stopped before the last step
+    assert len(calls) < 1 + 21
+
+
 def test_dlr_loss_by_hand():
     z = torch.tensor([[4.0, 1.0, 3.0, -2.0, 0.0], [0.5, 2.5, 2.0, 1.0, -1.0]])
     y = torch.tensor([0, 0])
@@ -710,6 +780,10 @@ def test_dlr_loss_by_hand_with_three_and_four_classes():
     )
     tied = torch.tensor([[5.0, 5.0, 5.0, 1.0]], dtype=torch.float64)
     assert_allclose(dlr_loss(tied, torch.tensor([3])).numpy(), [4 / 1e-12])
+    tied4 = torch.tensor([[5.0, 5.0, 5.0, 5.0, 1.0]], dtype=torch.float64)
+    assert_allclose(
+        dlr_loss(tied4, torch.tensor([4]), torch.tensor([0])).numpy(), [4 / 1e-12]
+    )
 
 
 def test_apgd_condition_2_needs_no_halving_at_the_last_checkpoint():
