@@ -742,6 +742,70 @@ def test_apgd_stops_early_once_every_sample_is_fooled():
     assert len(calls) < 1 + 21
 
 
+def test_apgd_restarts_keep_each_samples_highest_loss_point():
+    """Nothing can be fooled: with R restarts each sample gets the point of the
+    restart whose best loss is highest; restart r is a one-restart run that
+    continues the same generator."""
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(3, 16), SineLayer(), torch.nn.Linear(16, 4)
+    ).double()
+    with torch.no_grad():
+        model[0].weight.mul_(6.0)
+        model[2].bias[0] += 8.0
+    x = torch.as_tensor(np.random.RandomState(3).randn(8, 3))
+    y = torch.zeros(8, dtype=torch.long)
+    kw = {"eps": 0.5, "n_steps": 6}
+    out = apgd_attack(
+        model, x, y, n_restarts=3, generator=torch.Generator().manual_seed(5), **kw
+    )
+    gen = torch.Generator().manual_seed(5)
+    runs = [apgd_attack(model, x, y, generator=gen, **kw) for _ in range(3)]
+    with torch.no_grad():
+        losses = torch.stack(
+            [F.cross_entropy(model(r), y, reduction="none") for r in runs]
+        )
+    best = losses.argmax(dim=0)
+    assert len(set(best.tolist())) > 1  # different restarts win for different samples
+    expected = torch.stack([runs[b][i] for i, b in enumerate(best.tolist())])
+    assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_targeted_dlr_runs_target_the_next_ranked_classes(monkeypatch):
+    """Run j of the targeted DLR loss aims at each sample's (j+1)-th highest
+    clean logit (the top one is the true class of the samples attacked)."""
+    import skfral.nn._apgd_maths as apgd_module
+
+    seen = []
+    real = apgd_module.dlr_loss
+
+    def spy(logits, y, target=None):
+        seen.append(None if target is None else target.clone())
+        return real(logits, y, target)
+
+    monkeypatch.setattr(apgd_module, "dlr_loss", spy)
+    model = torch.nn.Linear(3, 5).double()
+    with torch.no_grad():
+        model.bias[0] += 50.0  # class 0 on top, unfoolable
+    x = torch.as_tensor(np.random.RandomState(4).randn(6, 3))
+    y = torch.zeros(6, dtype=torch.long)
+    apgd_attack(
+        model,
+        x,
+        y,
+        eps=0.1,
+        n_steps=3,
+        loss="dlr",
+        n_target_classes=2,
+        generator=torch.Generator().manual_seed(0),
+    )
+    with torch.no_grad():
+        order = np.argsort(-model(x).numpy(), axis=1, kind="stable")
+    targets = [t.tolist() for t in seen]
+    # (n_steps + 1) loss evaluations per run, two runs
+    assert targets == [order[:, 1].tolist()] * 4 + [order[:, 2].tolist()] * 4
+
+
 def test_dlr_loss_by_hand():
     z = torch.tensor([[4.0, 1.0, 3.0, -2.0, 0.0], [0.5, 2.5, 2.0, 1.0, -1.0]])
     y = torch.tensor([0, 0])
