@@ -405,3 +405,47 @@ def test_report_lookups_of_values_and_group_names():
     assert by_hand["worst_group_standard"] == 0.5
     with pytest.raises(KeyError):
         by_hand["worst_group_robust"]
+
+
+def test_group_scores_of_intersections_ties_and_types():
+    """Empty intersections are left out, the flat labels are named after the
+    columns, equal scores keep the groups' label order (also past 16 groups,
+    where an unstable sort would move them) and the columns have fixed types."""
+    rng = np.random.RandomState(5)
+    letters = [f"g{i:02d}" for i in range(20)]
+    sf = pd.DataFrame(
+        {"a": np.repeat(letters, 4), "b": np.tile(["x", "x", "y", "y"], 20)}
+    )
+    sf.loc[sf["a"] == "g07", "b"] = "x"  # (g07, y) is empty
+    y = rng.randint(0, 2, len(sf))
+    y_clean = y.copy()
+    y_clean[::8] = 1 - y_clean[::8]  # a few errors; many groups tie at 1.0
+    table = group_scores(y, y_clean, None, sf, criterion="standard")
+    keys = [f"{a},{b}" for a, b in zip(sf["a"], sf["b"])]
+    present = sorted(set(keys))
+    assert "g07,y" not in present and sorted(table.index) == present
+    assert table.index.name == "a,b" and table.index.dtype == object
+    score = {
+        k: np.mean([y[i] == y_clean[i] for i in range(len(y)) if keys[i] == k])
+        for k in present
+    }
+    # by score, ties in label order
+    assert list(table.index) == sorted(present, key=lambda k: (score[k], k))
+    assert table["count"].dtype.kind == "i"
+    assert table["standard"].dtype == np.float64
+    assert table["count"].to_dict() == {k: keys.count(k) for k in present}
+
+
+def test_group_accuracies_of_single_class_groups_raise_no_warning():
+    """A group whose true labels are one class (and predicted another) has a
+    defined balanced accuracy: no scikit-learn warning leaks out."""
+    import warnings
+
+    y = np.array([0, 0, 0, 1, 0, 1])
+    y_pred = np.array([0, 1, 1, 1, 0, 0])
+    g = np.array(["a", "a", "a", "b", "b", "b"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = group_scores(y, y_pred, y_pred, g)
+    # group a: only class 0, recall 1/3
+    assert table.loc["a", "standard_balanced"] == pytest.approx(1 / 3)

@@ -230,6 +230,22 @@ def test_a_random_start_respects_the_clip_range():
         assert start.min() >= 0.0 and start.max() <= 1.0
         # the range binds: about half of the draws were pushed back onto it
         assert (start[:, 0] == 0.0).mean() > 0.2 and (start[:, 1] == 1.0).mean() > 0.2
+    # one bound alone binds as well
+    for bound in ("clip_min", "clip_max"):
+        start = pgd_attack(
+            lambda z: z,
+            lambda out, _x: out.sum(),
+            x,
+            eps=0.3,
+            step_size=0.1,
+            n_steps=0,
+            **{bound: torch.tensor([0.0, 1.0], dtype=torch.float64)},
+            generator=torch.Generator().manual_seed(0),
+        ).numpy()
+        if bound == "clip_min":
+            assert start[:, 0].min() == 0.0 and start[:, 1].max() > 1.0
+        else:
+            assert start[:, 1].max() == 1.0 and start[:, 0].min() < 0.0
 
 
 # --------------------------------------------------------------------- PGD
