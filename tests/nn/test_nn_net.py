@@ -390,7 +390,9 @@ def test_lazy_inputs_outside_a_one_sided_clip_range_are_refused_at_fit(
     X, y = _lazy_task()
     bad = X.copy()
     bad[37, 2] = bad_value  # in the third batch of 16
-    with pytest.raises(ValueError, match=r"X has values outside"):
+    with pytest.raises(
+        ValueError, match=r"X has values outside \[attack_clip_min, attack_clip_max\]"
+    ):
         _clipped_net(**bounds).fit(CountingLazyArray(bad, limit=64), y)
     # the same rows inside the range train
     net = _clipped_net(**bounds).fit(CountingLazyArray(X, limit=64), y)
@@ -586,3 +588,17 @@ def test_get_loss_sees_the_training_inputs_and_training_true(adversarial):
     assert torch.equal(X_seen, train_inputs[0])
     clean = torch.as_tensor(X)
     assert torch.equal(X_seen, clean) == (adversarial != "pgd")
+
+
+def test_training_attacks_do_not_depend_on_the_modules_own_randomness():
+    """The random starts of the training attack come from the net's own
+    generator: a module drawing from torch's global RNG sees the same
+    attacked batches."""
+    X, y = _images(n=32)
+    seen = []
+    for module in (Recorder, NoisyRecorder):
+        net = _recording_net(
+            module=module, adversarial="pgd", attack_n_steps=2, batch_size=8
+        ).fit(X, y)
+        seen.append(torch.cat([x for mode, x in net.module_.seen if mode]))
+    assert torch.equal(seen[0], seen[1])
