@@ -588,6 +588,12 @@ def test_get_loss_sees_the_training_inputs_and_training_true(adversarial):
     assert torch.equal(X_seen, train_inputs[0])
     clean = torch.as_tensor(X)
     assert torch.equal(X_seen, clean) == (adversarial != "pgd")
+    # the PGD attack's own loss: X is the point being attacked, training=False
+    attack_calls = [X_c for X_c, mode in calls if mode is False]
+    eval_inputs = [x for mode, x in net.module_.seen if not mode]
+    assert len(attack_calls) == (1 if adversarial == "pgd" else 0)
+    for X_c, x_in in zip(attack_calls, eval_inputs):
+        assert torch.equal(X_c.detach(), x_in)
 
 
 def test_training_attacks_do_not_depend_on_the_modules_own_randomness():
