@@ -899,3 +899,51 @@ def test_apgd_condition_2_needs_no_halving_at_the_last_checkpoint():
     etas = torch.cat(history).numpy()
     assert_allclose(etas[:23], 0.4)  # 2 eps up to the step after w_1
     assert_allclose(etas[23:43], 0.2)  # halved once at w_1 = 22, not at w_2 = 41
+
+
+# ----------------------------------------------------------- attack_from_net
+def test_attack_from_net_reads_every_setting_or_pgds_defaults():
+    from sklearn.linear_model import LogisticRegression
+    from skorch import NeuralNetClassifier
+
+    from skfral.nn import attack_from_net
+
+    net = RobustNeuralNetClassifier(
+        torch.nn.Linear,
+        attack_eps=0.2,
+        attack_step_size=0.05,
+        attack_n_steps=3,
+        attack_norm="l2",
+        attack_random_start=False,
+        attack_clip_min=-1.0,
+        attack_clip_max=2.0,
+    )
+    attack = attack_from_net(net, n_steps=1, random_state=4)
+    expected = {
+        "eps": 0.2,
+        "step_size": 0.05,
+        "n_steps": 1,
+        "norm": "l2",
+        "random_start": False,
+        "clip_min": -1.0,
+        "clip_max": 2.0,
+        "batch_size": PGD().batch_size,
+        "random_state": 4,
+    }
+    assert {k: attack.get_params()[k] for k in expected} == expected
+    assert attack_from_net(net).n_steps == 3
+    # a plain skorch net has no attack_* settings: PGD's own defaults
+    plain = attack_from_net(NeuralNetClassifier(torch.nn.Linear))
+    assert plain.get_params() == PGD().get_params()
+
+    # an object that says how it was trained is read too
+    class Trained:
+        attack_eps = 0.3
+
+    assert attack_from_net(Trained()).eps == 0.3
+    with pytest.raises(
+        TypeError,
+        match=r"^net=LogisticRegression is not supported: expected a skfral "
+        r"RobustNeuralNetClassifier \(a skorch net\) or a Pipeline ending in one\.$",
+    ):
+        attack_from_net(LogisticRegression())

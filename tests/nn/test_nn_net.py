@@ -608,3 +608,11 @@ def test_training_attacks_do_not_depend_on_the_modules_own_randomness():
         ).fit(X, y)
         seen.append(torch.cat([x for mode, x in net.module_.seen if mode]))
     assert torch.equal(seen[0], seen[1])
+
+
+def test_the_training_attack_starts_at_a_random_point_in_the_ball():
+    X, y = _images()
+    net = _recording_net(adversarial="pgd", attack_n_steps=1, attack_eps=0.1).fit(X, y)
+    (first_attack_input,) = [x for mode, x in net.module_.seen if not mode]
+    delta = (first_attack_input - torch.as_tensor(X)).abs()
+    assert delta.max() <= 0.1 + 1e-6 and delta.mean() > 0.02  # uniform on the box
