@@ -590,6 +590,7 @@ def test_allocate_defaults_to_the_worst_group_and_counts_single_samples():
     s_pool = np.array(["a"] * 5 + ["b"] * 5 + ["c"])
     assert allocate(table, s_pool, 4) == {"c": 1, "a": 3}
     assert allocate(table, s_pool, 4, "worst") == {"c": 1, "a": 3}
+    assert allocate(table, s_pool, 2) == {"c": 1, "a": 1}  # one left to fill
     with pytest.raises(ValueError, match=r"group_allocation='best'"):
         allocate(table, s_pool, 4, "best")
 
@@ -886,20 +887,28 @@ def test_jin_hard_disagreement_with_entropy_weight():
     """With ``uncertainty_weight`` the entropy joins both the hard score and
     its soft (KL) tie-break: score = hard + w * H, ties by soft + w * H."""
     X_val, y_val, g_val, X_pool = _jin_world(n_pool=16, seed=5)
+    # rows 1 and 2 share the robust model's probabilities (so their entropy
+    # and, here, their hard scores) but not their KL: only the soft
+    # tie-break orders them
+    X_pool[2, :C] = X_pool[1, :C]
+    X_pool[2, C : 2 * C] = X_pool[1, C : 2 * C]
+    adv = X_pool[1, 2 * C : 3 * C]
+    X_pool[2, 2 * C : 3 * C] = 0.5 * adv + 0.5 * np.eye(C)[adv.argmax()]
     s_pool = np.array(["c"] * len(X_pool))
     p_rob, p_std, p_adv, _ = parts(X_pool)
     w = 0.7
     ent = _entropy(p_rob)
     hard = _hard(p_rob, p_adv) + _hard(p_std, p_rob) + w * ent
     soft = _kl(p_rob, p_adv) + _kl(p_std, p_rob) + w * ent
-    expected = np.lexsort((-soft, -hard))[:9]
+    assert hard[1] == hard[2] and soft[1] != soft[2]  # a tie only KL breaks
+    expected = np.lexsort((-soft, -hard))[:16]
     # the entropy matters for the order, in the score and in the tie-break
-    assert expected.tolist() != np.lexsort((-soft, -(hard - w * ent)))[:9].tolist()
+    assert expected.tolist() != np.lexsort((-soft, -(hard - w * ent)))[:16].tolist()
     strategy = _jin(X_val, y_val, g_val, disagreement="hard", uncertainty_weight=w)
     idx, scores = strategy(
         fitted_learner(*labelled_set()),
         X_pool,
-        n_instances=9,
+        n_instances=16,
         sensitive_features=s_pool,
     )
     assert idx.tolist() == expected.tolist()
