@@ -242,10 +242,12 @@ def main(argv=None):
             shutil.rmtree(where / "mutants", ignore_errors=True)
         run_mutmut(where, names, args.max_children)
     results = read_results(where, globs)
+    source = dict.fromkeys(results, where)  # the run whose result is kept
     for other in args.also:
         for name, status in read_results(other, globs).items():
             if status != "not checked":
                 results[name] = status
+                source[name] = other
     equivalent = read_equivalent()
     rows = summarise(results, equivalent)
     print(table(rows))
@@ -254,7 +256,7 @@ def main(argv=None):
     out = HERE / "survivors.txt"
     with out.open("w", encoding="utf-8") as fh:
         for name in survivors:
-            fh.write(f"{name}\n{show(where, name)}\n\n")
+            fh.write(f"{name}\n{show(source.get(name, where), name)}\n\n")
     (HERE / "results.json").write_text(
         json.dumps(
             {"scope": globs, "summary": rows, "status": results},
