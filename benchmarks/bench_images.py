@@ -24,7 +24,10 @@ Measured, with the torch threads set explicitly (``--threads``):
    ``ru_maxrss``). The same batch sizes at every pool size: prediction and attack
    batches of ``--batch-size``.
 3. The exponent ``a`` of a least-squares fit ``seconds ~ c * pool ** a`` of the JIN
-   query time.
+   query time, with ``max_candidates=4096`` (the issue's cap, which binds only once the
+   validation-worst group holds 4,096 pool samples) and with ``--capped-candidates``
+   (default 512, a cap that binds at every pool size: the cost of a query whose
+   candidate count does not change).
 4. PGD-10 images/s with :class:`skfral.nn.ResNet18` (CIFAR-style, on 32x32 inputs of
    the same folder) against ``torchattacks.PGD`` on the same model, inputs and
    batch, side by side in one process (interleaved repeats; CPU time when on CPU).
