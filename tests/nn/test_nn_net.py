@@ -555,17 +555,6 @@ class NoisyRecorder(Recorder):
         return super().forward(x)
 
 
-def test_augmentations_do_not_depend_on_the_modules_own_randomness():
-    X, y = _images(n=32)
-    seen = []
-    for module in (Recorder, NoisyRecorder):
-        net = _recording_net(
-            module=module, augment="crop_flip", augment_padding=1, batch_size=8
-        ).fit(X, y)
-        seen.append(torch.cat([x for _, x in net.module_.seen]))
-    assert torch.equal(seen[0], seen[1])
-
-
 @pytest.mark.parametrize("adversarial", [None, "pgd", "trades"])
 def test_get_loss_sees_the_training_inputs_and_training_true(adversarial):
     """skorch's contract for a subclass overriding ``get_loss``: ``X`` is the
@@ -596,16 +585,22 @@ def test_get_loss_sees_the_training_inputs_and_training_true(adversarial):
         assert torch.equal(X_c.detach(), x_in)
 
 
-def test_training_attacks_do_not_depend_on_the_modules_own_randomness():
-    """The random starts of the training attack come from the net's own
-    generator: a module drawing from torch's global RNG sees the same
-    attacked batches."""
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"augment": "crop_flip", "augment_padding": 1},
+        {"adversarial": "pgd", "attack_n_steps": 2},
+    ],
+    ids=["augmentation", "training_attack"],
+)
+def test_training_randomness_does_not_depend_on_the_modules_own(params):
+    """Augmentations and the training attack's random starts come from the
+    net's own generators: a module drawing from torch's global RNG (as dropout
+    does) sees the same training batches."""
     X, y = _images(n=32)
     seen = []
     for module in (Recorder, NoisyRecorder):
-        net = _recording_net(
-            module=module, adversarial="pgd", attack_n_steps=2, batch_size=8
-        ).fit(X, y)
+        net = _recording_net(module=module, batch_size=8, **params).fit(X, y)
         seen.append(torch.cat([x for mode, x in net.module_.seen if mode]))
     assert torch.equal(seen[0], seen[1])
 
