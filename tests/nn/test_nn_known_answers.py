@@ -158,6 +158,20 @@ def test_l2_steps_with_a_clip_range_equal_the_hand_computation(linear):
     assert_allclose(x_adv, expected, rtol=1e-10, atol=1e-12)
 
 
+def random_start(x, eps, seed, **kwargs):
+    """PGD's random start: zero steps of PGD return it."""
+    return pgd_attack(
+        lambda z: z,
+        lambda out, _x: out.sum(),
+        x,
+        eps=eps,
+        step_size=0.1,
+        n_steps=0,
+        generator=torch.Generator().manual_seed(seed),
+        **kwargs,
+    )
+
+
 @pytest.mark.parametrize("norm", ["linf", "l2"])
 def test_random_starts_follow_their_documented_distributions(norm):
     """L-inf: each coordinate uniform on [-eps, eps]. L2: a uniform direction at
@@ -166,16 +180,7 @@ def test_random_starts_follow_their_documented_distributions(norm):
 
     eps, n = 0.5, 4000
     x = torch.zeros(n, 3, dtype=torch.float64)
-    start = pgd_attack(
-        lambda z: z,
-        lambda out, _x: out.sum(),
-        x,
-        eps=eps,
-        step_size=0.1,
-        n_steps=0,
-        norm=norm,
-        generator=torch.Generator().manual_seed(0),
-    ).numpy()
+    start = random_start(x, eps, 0, norm=norm).numpy()
     if norm == "linf":
         u = (start.ravel() + eps) / (2 * eps)
         assert stats.kstest(u, "uniform").pvalue > 1e-3
@@ -195,15 +200,8 @@ def test_random_starts_come_from_the_generator_only(norm):
 
     def start(seed, global_seed):
         torch.manual_seed(global_seed)
-        return pgd_attack(
-            lambda z: z,
-            lambda out, _x: out.sum(),
-            torch.zeros(6, 3, dtype=torch.float64),
-            eps=0.5,
-            step_size=0.1,
-            n_steps=0,
-            norm=norm,
-            generator=torch.Generator().manual_seed(seed),
+        return random_start(
+            torch.zeros(6, 3, dtype=torch.float64), 0.5, seed, norm=norm
         )
 
     assert torch.equal(start(0, global_seed=1), start(0, global_seed=2))
@@ -215,33 +213,21 @@ def test_a_random_start_respects_the_clip_range():
     x = torch.full((200, 2), 0.05, dtype=torch.float64)
     x[:, 1] = 0.95
     for norm in ("linf", "l2"):
-        start = pgd_attack(
-            lambda z: z,
-            lambda out, _x: out.sum(),
+        start = random_start(
             x,
-            eps=0.3,
-            step_size=0.1,
-            n_steps=0,
+            0.3,
+            0,
             norm=norm,
             clip_min=torch.tensor([0.0, 0.0], dtype=torch.float64),
             clip_max=torch.tensor([1.0, 1.0], dtype=torch.float64),
-            generator=torch.Generator().manual_seed(0),
         ).numpy()
         assert start.min() >= 0.0 and start.max() <= 1.0
         # the range binds: about half of the draws were pushed back onto it
         assert (start[:, 0] == 0.0).mean() > 0.2 and (start[:, 1] == 1.0).mean() > 0.2
     # one bound alone binds as well
     for bound in ("clip_min", "clip_max"):
-        start = pgd_attack(
-            lambda z: z,
-            lambda out, _x: out.sum(),
-            x,
-            eps=0.3,
-            step_size=0.1,
-            n_steps=0,
-            **{bound: torch.tensor([0.0, 1.0], dtype=torch.float64)},
-            generator=torch.Generator().manual_seed(0),
-        ).numpy()
+        bounds = {bound: torch.tensor([0.0, 1.0], dtype=torch.float64)}
+        start = random_start(x, 0.3, 0, **bounds).numpy()
         if bound == "clip_min":
             assert start[:, 0].min() == 0.0 and start[:, 1].max() > 1.0
         else:
