@@ -52,12 +52,37 @@ STRATEGIES = {
     # Issue 14: score a seeded subset of the allocated group's pool (128 binds on
     # these pools: the worst group holds several hundred pool samples).
     "jin_max_candidates_128": ("jin", {"max_candidates": 128}),
+    # Issue 15 ("a JIN that knows when to widen"): the robust model's entropy
+    # ranked in beside the two inconsistencies (rank aggregation, equal
+    # weights), with the hard and the bootstrap allocation.
+    "jin_entropy": ("jin", {"score_aggregation": "rank", "uncertainty_weight": 1.0}),
+    "jin_bootstrap_entropy": (
+        "jin",
+        {
+            "group_allocation": "bootstrap",
+            "score_aggregation": "rank",
+            "uncertainty_weight": 1.0,
+        },
+    ),
 }
-VARIANTS = ("jin", "jin_bootstrap", "jin_proportional", "jin_max_candidates_128")
+VARIANTS = (
+    "jin",
+    "jin_bootstrap",
+    "jin_proportional",
+    "jin_max_candidates_128",
+    "jin_entropy",
+    "jin_bootstrap_entropy",
+)
 # (variant, reference) pairs of the paired-difference table.
 PAIRS = [
     (v, b)
-    for v in ("jin_bootstrap", "jin_proportional", "jin_max_candidates_128")
+    for v in (
+        "jin_bootstrap",
+        "jin_proportional",
+        "jin_max_candidates_128",
+        "jin_entropy",
+        "jin_bootstrap_entropy",
+    )
     for b in ("jin", "entropy", "worst_group")
 ] + [("jin", "entropy"), ("jin", "worst_group")]
 REFERENCES = ("entropy", "worst_group")
@@ -69,6 +94,8 @@ RUN_ORDER = (
     "worst_group",
     "jin_proportional",
     "jin_max_candidates_128",
+    "jin_entropy",
+    "jin_bootstrap_entropy",
 )
 DATASETS = ("synthetic", "german", "adult")
 METRICS = (

@@ -708,6 +708,135 @@ def headline(df, args):
     )
 
 
+LEAD_BEGIN, LEAD_END = ".. begin-results-table\n", ".. end-results-table\n"
+LEAD_FIGURE = ROOT / "docs" / "_static" / "quality_summary.png"
+README = ROOT / "README.rst"
+
+
+def _rst_table(header, rows, title):
+    """A ``list-table`` directive (renders on GitHub and in Sphinx)."""
+    out = [f".. list-table:: {title}", "   :header-rows: 1", "   :stub-columns: 1", ""]
+    for row in [header, *rows]:
+        out.append(f"   * - {row[0]}")
+        out += [f"     - {cell}" for cell in row[1:]]
+    return "\n".join(out)
+
+
+def lead_summary(df, lead="jin"):
+    """RST tables: ``lead`` minus every other strategy, per data set, with CIs.
+
+    One table per robust worst-group metric (mean over rounds): each cell is
+    the paired difference by seed with its 95% bootstrap CI and W (CI above
+    0), T or L (CI below 0); the last row counts them. Strategies not run on a
+    data set say why (identical to entropy on two classes) or "not run yet".
+    """
+    datasets = [d for d in SUITES["quality"][1] if d in set(df["dataset"])]
+    datasets = [
+        d for d in datasets if lead in set(df.loc[df["dataset"] == d, "strategy"])
+    ]
+    comps = {
+        d: paired_comparisons(
+            df[df["dataset"] == d],
+            metrics=METRICS[:2],
+            aggregates="rounds",
+            n_boot=N_BOOT,
+            random_state=0,
+        )
+        for d in datasets
+    }
+    baselines = [s for s in QUALITY if s != lead]
+    present = set(df["strategy"])
+    baselines += sorted(present - set(baselines) - {lead})
+    tables = []
+    for m in METRICS[:2]:
+        header, totals = ["baseline"], ["W / T / L"]
+        columns, lead_seeds = {}, {}
+        for d in datasets:
+            c = comps[d]
+            c = c[(c["strategy"] == lead) & (c["metric"] == m)]
+            columns[d] = c.set_index("baseline")
+            mine = df[(df["dataset"] == d) & (df["strategy"] == lead)]
+            lead_seeds[d] = mine["seed"].nunique()
+            header.append(f"{d} ({lead_seeds[d]} seeds)")
+            counts = c["outcome"].value_counts()
+            totals.append(
+                f"{counts.get('win', 0)} / {counts.get('tie', 0)} / "
+                f"{counts.get('loss', 0)}"
+            )
+        rows = []
+        for b in baselines:
+            row = [f"``{b}``"]
+            for d in datasets:
+                col = columns[d]
+                if b in col.index:
+                    r = col.loc[b]
+                    mark = {"win": "**W**", "loss": "**L**"}.get(r["outcome"], "T")
+                    text = _ci(r["mean"], r["ci_low"], r["ci_high"], signed=True)
+                    seeds = int(r["n_seeds"])
+                    extra = f" ({seeds} seeds)" if seeds != lead_seeds[d] else ""
+                    row.append(f"{text} {mark}{extra}")
+                elif d in BINARY and b in SAME_AS_ENTROPY_ON_TWO_CLASSES:
+                    row.append("as entropy (two classes)")
+                else:
+                    row.append("not run yet")
+            if any(cell != "not run yet" for cell in row[1:]):
+                rows.append(row)
+        rows.append(totals)
+        tables.append(
+            _rst_table(
+                header,
+                rows,
+                f"``{lead}`` minus each baseline: {SHORT[m]} accuracy, mean over "
+                "rounds, paired by seed [95% bootstrap CI]",
+            )
+        )
+    return "\n\n".join(tables) + "\n"
+
+
+def lead_figure(df, path=LEAD_FIGURE):
+    """One panel per data set: worst-group robust accuracy against labels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    datasets = [d for d in SUITES["quality"][1] if d in set(df["dataset"])]
+    ncols = min(3, len(datasets))
+    nrows = -(-len(datasets) // ncols)
+    fig = Figure(figsize=(4.6 * ncols, 3.4 * nrows + 0.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    handles = {}
+    for ax, d in zip(axes, datasets, strict=False):
+        sub = df[df["dataset"] == d]
+        plot_learning_curves(sub, ax, metrics=["worst_group_robust_accuracy"])
+        n = sub.groupby("strategy")["seed"].nunique().max()
+        ax.set_title(f"{d} ({n} seeds)", fontsize=10)
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, h)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    for ax in axes[len(datasets) :]:
+        ax.set_visible(False)
+    fig.legend(
+        list(handles.values()),
+        list(handles),
+        loc="outside lower center",
+        ncols=min(6, len(handles)),
+        fontsize=8,
+        frameon=False,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def update_readme(table, readme=README):
+    """Replace the README block between the results-table markers."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(LEAD_BEGIN), text.index(LEAD_END)
+    text = text[: start + len(LEAD_BEGIN)] + "\n" + table + "\n" + text[end:]
+    readme.write_text(text, encoding="utf-8")
+
+
 def report(args):
     df, incomplete = load_partial(args)
     if df is None or df.empty:
@@ -831,6 +960,16 @@ def main(argv=None):
     )
     parser.add_argument("--note", default=None, help="a line added to the report")
     parser.add_argument(
+        "--lead-summary",
+        action="store_true",
+        help="quality suite: rewrite README.rst's results tables (between the "
+        "'.. begin-results-table' markers; the user guide includes them) and "
+        "docs/_static/quality_summary.png",
+    )
+    parser.add_argument(
+        "--lead", default="jin", help="the strategy of the lead tables (the default)"
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="report the complete cells under --out without running anything",
@@ -849,6 +988,10 @@ def main(argv=None):
     if args.write:
         path = write_result_file(f"{args.suite}.md", text, title=TITLES[args.suite])
         print(f"wrote {path}", file=sys.stderr)
+    if args.lead_summary:
+        df, _ = load_partial(args)
+        update_readme(lead_summary(df, lead=args.lead))
+        print(f"updated {README} and {lead_figure(df)}", file=sys.stderr)
 
 
 TITLES = {

@@ -1,0 +1,102 @@
+"""The lead tables of README.rst and the user guide (benchmarks/bench_quality.py).
+
+The numbers are built so that each paired difference is known exactly: JIN is
+``+0.1`` above ``entropy`` on every seed of one data set (a win, CI
+``[+0.1, +0.1]``) and ``0.05`` below it on every seed of another (a loss).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import bench_quality as bq
+
+
+def _table():
+    rows = []
+    rng = np.random.default_rng(0)
+    for dataset, delta in (("synthetic", 0.1), ("german", -0.05)):
+        for seed in range(6):
+            base = 0.5 + 0.05 * rng.random()
+            for rnd in range(3):
+                for strategy, value in (("entropy", base), ("jin", base + delta)):
+                    rows.append(
+                        {
+                            "dataset": dataset,
+                            "strategy": strategy,
+                            "seed": seed,
+                            "round": rnd,
+                            "n_labels": 10 * (rnd + 1),
+                            "worst_group_robust_accuracy": value,
+                            "worst_group_robust_balanced_accuracy": value - 0.1,
+                            "majority_class_level": 0.6,
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def test_lead_summary_gives_each_paired_difference_with_its_outcome():
+    text = bq.lead_summary(_table(), lead="jin")
+    # one table per robust metric, data sets in the suite's order
+    assert text.count(".. list-table::") == 2
+    assert "synthetic (6 seeds)" in text and "german (6 seeds)" in text
+    assert text.index("synthetic (6 seeds)") < text.index("german (6 seeds)")
+    entropy_rows = [
+        block for block in text.split("   * - ") if block.startswith("``entropy``")
+    ]
+    assert len(entropy_rows) == 2
+    for row in entropy_rows:
+        cells = [c.strip() for c in row.split("     - ")[1:]]
+        assert cells == [
+            "+0.100 [+0.100, +0.100] **W**",
+            "-0.050 [-0.050, -0.050] **L**",
+        ]
+    # totals: one win on synthetic, one loss on german
+    totals = text.split("   * - W / T / L")[1].split(".. list-table::")[0]
+    assert [c.strip() for c in totals.split("     - ")[1:]] == [
+        "1 / 0 / 0",
+        "0 / 0 / 1",
+    ]
+    # margin is identical to entropy on two classes; strategies never run are left out
+    assert "as entropy (two classes)" in text
+    assert "``badge``" not in text
+
+
+def test_lead_summary_marks_a_baseline_with_fewer_seeds():
+    df = _table()
+    df = df[~((df["strategy"] == "entropy") & (df["seed"] == 5))]
+    text = bq.lead_summary(df, lead="jin")
+    assert "+0.100 [+0.100, +0.100] **W** (5 seeds)" in text
+
+
+def test_update_readme_replaces_only_the_marked_block(tmp_path):
+    readme = tmp_path / "README.rst"
+    readme.write_text(
+        "Title\n=====\n\n.. begin-results-table\n\nold table\n\n"
+        ".. end-results-table\n\nafter\n",
+        encoding="utf-8",
+    )
+    bq.update_readme("new table\n", readme=readme)
+    assert readme.read_text(encoding="utf-8") == (
+        "Title\n=====\n\n.. begin-results-table\n\nnew table\n\n"
+        ".. end-results-table\n\nafter\n"
+    )
+
+
+def test_readme_and_user_guide_lead_with_the_results_table():
+    text = bq.README.read_text(encoding="utf-8")
+    start, end = text.index(bq.LEAD_BEGIN), text.index(bq.LEAD_END)
+    assert start < text.index("Quick start: your own table")
+    guide = (bq.ROOT / "docs" / "user_guide" / "index.rst").read_text()
+    assert ":start-after: .. begin-results-table" in guide
+    assert guide.index("begin-results-table") < guide.index(".. toctree::")
+    assert start < end
+
+
+def test_lead_figure_draws_one_panel_per_data_set(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = bq.lead_figure(_table(), tmp_path / "lead.png")
+    from matplotlib.image import imread
+
+    image = imread(path)
+    assert image.shape[0] > 100 and image.shape[1] > 2 * image.shape[0] * 0.5
