@@ -531,7 +531,6 @@ def apgd_final(args, df):
     have = set()
     if len(done):
         have = set(zip(done["dataset"], done["strategy"], done["seed"], strict=True))
-    rows = []
     cells = df[["dataset", "strategy", "seed"]].drop_duplicates()
     data = {}
     for dataset, strategy, seed in cells.itertuples(index=False):
@@ -583,9 +582,8 @@ def apgd_final(args, df):
             out[f"wg_bal_robust_{key}"] = rep["worst_group_robust_balanced_accuracy"]
         out["recorded_pgd20"] = row["worst_group_robust_accuracy"]
         out["seconds"] = time.perf_counter() - t0
-        rows.append(out)
-    if rows:
-        done = pd.concat([done, pd.DataFrame(rows)], ignore_index=True)
+        # saved after every cell: an interrupted pass keeps what it attacked
+        done = pd.concat([done, pd.DataFrame([out])], ignore_index=True)
         cache.parent.mkdir(parents=True, exist_ok=True)
         done.to_csv(cache, index=False)
     return done
