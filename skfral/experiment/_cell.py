@@ -215,7 +215,7 @@ def run_cell(cell, settings):
                 est[:-1].fit(X_lab, y_lab)
             set_net_state(est, state["robust"])
             strategy.load_state_dict(
-                state.get("strategy") or {}, estimator=learner.estimator
+                _strategy_state(state), estimator=learner.estimator
             )
             start = k + 1
 
@@ -249,6 +249,19 @@ def run_cell(cell, settings):
         if bar is not None:
             bar.close()
         set_torch_threads(previous_threads)
+
+
+def _strategy_state(checkpoint):
+    """The strategy's state in a round checkpoint.
+
+    Checkpoints written before the strategies saved their own state directly
+    wrapped it as ``{"own": state}`` (same format version); both layouts
+    resume.
+    """
+    state = checkpoint.get("strategy") or {}
+    if set(state) == {"own"}:
+        state = state["own"] or {}
+    return state
 
 
 def run_cell_keyed(cell, settings):

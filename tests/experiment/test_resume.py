@@ -122,3 +122,57 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, warm_start):
     again = run_fral(_data(), STRATEGIES, out_dir=out, **kwargs)
     assert time.perf_counter() - start < 10
     pd.testing.assert_frame_equal(again, resumed)
+
+
+class _StopAfterRoundOne(Exception):
+    pass
+
+
+def test_resumes_a_checkpoint_with_the_older_strategy_state_layout(
+    tmp_path, monkeypatch
+):
+    """Checkpoints of earlier versions wrapped the strategy's state as {"own": ...}.
+
+    A FAL cell written that way once failed to resume ("FALSampling keeps no
+    state between queries, but state has keys ['own']").
+    """
+    from skfral.experiment import _store
+    from skfral.nn._checkpoint import load_checkpoint, save_checkpoint
+
+    kwargs = {**KWARGS, "seeds": [0], "n_rounds": 2, "warm_start": False}
+    strategies = ["jin", "random", "fal"]
+    full = run_fral(_data(), strategies, **kwargs)
+
+    original = _store.CellStore.write_round
+
+    def stop_after_round_one(self, r, *args, **kw):
+        original(self, r, *args, **kw)
+        if r == 1:
+            raise _StopAfterRoundOne
+
+    out = tmp_path / "run"
+    with monkeypatch.context() as m:
+        m.setattr(_store.CellStore, "write_round", stop_after_round_one)
+        for name in strategies:  # one cell at a time: each stops after round 1
+            with pytest.raises(_StopAfterRoundOne):
+                run_fral(_data(), [name], out_dir=tmp_path / name, **kwargs)
+    states = sorted(tmp_path.glob("*/cells/*/*/seed_0/state_001.pt"))
+    assert len(states) == len(strategies)
+    for path in states:
+        state = load_checkpoint(path)
+        state["strategy"] = {"own": state.get("strategy") or {}}
+        with open(path, "wb") as fh:
+            save_checkpoint(state, fh)
+    resumed = pd.concat(
+        [
+            run_fral(_data(), [name], out_dir=tmp_path / name, **kwargs)
+            for name in strategies
+        ],
+        ignore_index=True,
+    )
+    key = ["strategy", "seed", "round"]
+    pd.testing.assert_frame_equal(
+        _without_timings(resumed.sort_values(key)),
+        _without_timings(full.sort_values(key)),
+    )
+    assert not out.exists()
