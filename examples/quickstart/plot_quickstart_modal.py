@@ -96,8 +96,9 @@ columns = [
 print(curve[columns].astype(float).round(3).to_string())
 
 # %%
-# JIN took each batch from the group the robust model served worst on
-# validation, mostly the minority. The curve below is one seed and tiny nets:
+# JIN split each batch by each group's probability of being the one the
+# robust model serves worst on validation (a bootstrap of the validation
+# set, the default ``group_allocation="bootstrap"``): mostly the minority. The curve below is one seed and tiny nets:
 # the strategy comparison
 # (:ref:`sphx_glr_auto_examples_strategies_plot_compare_strategies.py`) runs
 # several seeds and baselines.
@@ -122,18 +123,16 @@ fig.tight_layout()
 # :meth:`~skfral.query.JINQueryStrategy.utilities` scores every pool sample:
 # the robust inconsistency ``I_adv`` (the robust model on a sample against its
 # PGD example), the standard inconsistency ``I_mod`` (a standard model against
-# the robust one) and their sum. Only the candidates of the worst group
-# (``candidate``) are ranked by the default ``group_allocation="worst"``.
+# the robust one) and their sum. Only the candidates (``candidate``) are
+# ranked: the pool samples of the groups that get a share of the batch (with
+# ``group_allocation="worst"``, the validation-worst group alone).
 table = jin.utilities(learner, d.X_pool[pool], sensitive_features=d.s_pool[pool])
 print(table.groupby("group")[["I_adv", "I_mod", "score"]].mean().round(4))
-print(
-    f"candidates: {int(table['candidate'].sum())} samples of group "
-    f"{table.loc[table['candidate'], 'group'].iloc[0]}"
-)
+print("candidates per group:", table.groupby("group")["candidate"].sum().to_dict())
 
 # %%
-# The scores only rank samples *inside* the chosen group, so their scale
-# across groups does not matter. Inside a group where the model is confident
+# The scores only rank samples *inside* each group, for that group's share
+# of the batch, so their scale across groups does not matter. Inside a group where the model is confident
 # (right or wrong), both inconsistencies can be tiny and the ranking rests on
 # small differences; the axes below are logarithmic near zero for that
 # reason.

@@ -231,7 +231,9 @@ def test_max_candidates_scores_a_seeded_subset(name, cls, learner, fral_data):
     X_pool, s_pool = fral_data["X_pool"], fral_data["s_pool"]
     seen = []
     _record_rows(learner.estimator.module_, seen)
-    strategy = build(cls, fral_data, max_candidates=12)
+    # one allocated group, so that "inside the allocated group" is one group
+    alloc = {"group_allocation": "worst"} if cls.requires_sensitive_features else {}
+    strategy = build(cls, fral_data, max_candidates=12, **alloc)
     idx, scores = strategy(learner, X_pool, n_instances=4, sensitive_features=s_pool)
     # indices refer to the full pool
     assert len(np.unique(idx)) == 4 and 0 <= idx.min() and idx.max() < len(X_pool)
@@ -245,7 +247,7 @@ def test_max_candidates_scores_a_seeded_subset(name, cls, learner, fral_data):
         assert len(set(s_pool[sorted(scored)].tolist())) == 1
         assert set(s_pool[idx].tolist()) == set(s_pool[sorted(scored)].tolist())
     # same seed, same subset and picks; the full-pool query is unchanged by it
-    again, _ = build(cls, fral_data, max_candidates=12)(
+    again, _ = build(cls, fral_data, max_candidates=12, **alloc)(
         learner, X_pool, n_instances=4, sensitive_features=s_pool
     )
     np.testing.assert_array_equal(idx, again)

@@ -44,7 +44,7 @@ def worst_group_of(learner, data):
 
 
 def test_picks_only_worst_group_when_it_has_enough(learner, fral_data):
-    strategy = jin(fral_data, attack=ATTACK)
+    strategy = jin(fral_data, group_allocation="worst", attack=ATTACK)
     worst = worst_group_of(learner, fral_data)
     idx, _ = strategy(
         learner,
@@ -56,7 +56,7 @@ def test_picks_only_worst_group_when_it_has_enough(learner, fral_data):
 
 
 def test_falls_back_to_next_worst_group(learner, fral_data):
-    strategy = jin(fral_data, attack=ATTACK)
+    strategy = jin(fral_data, group_allocation="worst", attack=ATTACK)
     worst = worst_group_of(learner, fral_data)
     n_worst = int((fral_data["s_pool"] == worst).sum())
     idx, _ = strategy(
@@ -121,7 +121,7 @@ def test_proportional_allocation_spreads_over_groups(learner, fral_data):
     assert len(np.unique(idx)) == n
     assert pd.Series(data["s_pool"][idx]).value_counts().to_dict() == expected
     # "worst" takes the whole batch from the worst group
-    idx, _ = jin(data, attack=ATTACK)(
+    idx, _ = jin(data, group_allocation="worst", attack=ATTACK)(
         learner, data["X_pool"], n_instances=n, sensitive_features=data["s_pool"]
     )
     assert set(data["s_pool"][idx]) == {scores.index[0]}
@@ -234,7 +234,7 @@ def test_default_standard_model_is_clean_and_warm_started(learner, fral_data):
 
 
 def test_class_balance_gives_balanced_batch(learner, fral_data):
-    strategy = jin(fral_data, class_balance=True)
+    strategy = jin(fral_data, class_balance=True, group_allocation="worst")
     util = strategy.utilities(
         learner, fral_data["X_pool"], sensitive_features=fral_data["s_pool"]
     )
