@@ -98,8 +98,8 @@ print(curve[columns].astype(float).round(3).to_string())
 # %%
 # JIN split each batch by each group's probability of being the one the
 # robust model serves worst on validation (a bootstrap of the validation
-# set, the default ``group_allocation="bootstrap"``): mostly the minority. The curve below is one seed and tiny nets:
-# the strategy comparison
+# set, the default ``group_allocation="bootstrap"``): mostly the minority.
+# The curve below is one seed and tiny nets: the strategy comparison
 # (:ref:`sphx_glr_auto_examples_strategies_plot_compare_strategies.py`) runs
 # several seeds and baselines.
 fig, ax = plt.subplots(figsize=(6, 4))
@@ -132,10 +132,10 @@ print("candidates per group:", table.groupby("group")["candidate"].sum().to_dict
 
 # %%
 # The scores only rank samples *inside* each group, for that group's share
-# of the batch, so their scale across groups does not matter. Inside a group where the model is confident
-# (right or wrong), both inconsistencies can be tiny and the ranking rests on
-# small differences; the axes below are logarithmic near zero for that
-# reason.
+# of the batch, so their scale across groups does not matter. Inside a group
+# where the model is confident (right or wrong), both inconsistencies can
+# be tiny and the ranking rests on small differences; the axes below are
+# logarithmic near zero for that reason.
 fig, ax = plt.subplots(figsize=(5, 4))
 for group, part in table.groupby("group"):
     ax.scatter(part["I_mod"], part["I_adv"], s=10, alpha=0.6, label=f"group {group}")
