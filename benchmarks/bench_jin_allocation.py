@@ -6,6 +6,12 @@ the quality suite; ``"worst"``, the default before, is ``jin_worst``). Every
 variant names its settings explicitly, so a cell means the same whatever the
 default is.
 
+The decision rule (written down before the last digits cells of
+``jin_bootstrap_entropy`` finished): the default is the JIN variant first on
+the validation mean over every data set ("all data sets" column); a variant
+within 0.002 of the first that changes fewer of the paper's settings wins the
+tie (``jin_bootstrap`` changes one, ``jin_bootstrap_entropy`` three).
+
 Runs :func:`skfral.experiment.run_fral` with JIN's allocation variants and two
 references (plain entropy; entropy inside the validation-worst group) on the
 quality suite's data-set settings (``bench_quality.SIZES``, imported), one
