@@ -9,7 +9,7 @@ default is.
 The decision rule (written down before the last digits cells of
 ``jin_bootstrap_entropy`` finished): the default is the JIN variant first on
 the validation mean over every data set ("all data sets" column); a variant
-within 0.002 of the first that changes fewer of the paper's settings wins the
+within 0.002 of the first that changes fewer settings of the former default wins the
 tie (``jin_bootstrap`` changes one, ``jin_bootstrap_entropy`` three).
 
 Runs :func:`skfral.experiment.run_fral` with JIN's allocation variants and two
