@@ -801,12 +801,23 @@ def lead_summary(df, lead="jin"):
     return "\n\n".join(tables) + "\n"
 
 
-def lead_figure(df, path=LEAD_FIGURE):
-    """One panel per data set: worst-group robust accuracy against labels."""
+def lead_figure(df, path=LEAD_FIGURE, lead="jin"):
+    """One panel per data set: worst-group robust accuracy against labels.
+
+    Mean over seeds with a band of one standard deviation; one colour per
+    strategy across panels; the lead strategy drawn thick; dashed, the
+    majority-class level.
+    """
+    from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    metric = "worst_group_robust_accuracy"
     datasets = [d for d in SUITES["quality"][1] if d in set(df["dataset"])]
+    order = [s for s in QUALITY if s in set(df["strategy"])]
+    order += sorted(set(df["strategy"]) - set(order))
+    palette = colormaps["tab20"].colors
+    colour = {s: palette[(2 * k) % 20 + (2 * k) // 20] for k, s in enumerate(order)}
     ncols = min(3, len(datasets))
     nrows = -(-len(datasets) // ncols)
     fig = Figure(figsize=(4.6 * ncols, 3.4 * nrows + 0.6), layout="constrained")
@@ -815,20 +826,44 @@ def lead_figure(df, path=LEAD_FIGURE):
     handles = {}
     for ax, d in zip(axes, datasets, strict=False):
         sub = df[df["dataset"] == d]
-        plot_learning_curves(sub, ax, metrics=["worst_group_robust_accuracy"])
+        for s in [s for s in order if s in set(sub["strategy"])]:
+            curve = sub[sub["strategy"] == s].groupby("n_labels")[metric]
+            mean, std = curve.mean(), curve.std().fillna(0.0)
+            (line,) = ax.plot(
+                mean.index,
+                mean.to_numpy(),
+                color=colour[s],
+                lw=2.6 if s == lead else 1.2,
+                zorder=3 if s == lead else 2,
+                label=s,
+            )
+            ax.fill_between(
+                mean.index,
+                (mean - std).to_numpy(),
+                (mean + std).to_numpy(),
+                color=colour[s],
+                alpha=0.12 if s == lead else 0.05,
+                lw=0,
+            )
+            handles.setdefault(s, line)
+        if "majority_class_level" in sub:
+            level = sub["majority_class_level"].mean()
+            handles.setdefault(
+                "majority-class level",
+                ax.axhline(level, color="0.3", ls="--", lw=1, label="majority level"),
+            )
         n = sub.groupby("strategy")["seed"].nunique().max()
-        ax.set_title(f"{d} ({n} seeds)", fontsize=10)
-        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(label, h)
-        if ax.get_legend() is not None:
-            ax.get_legend().remove()
+        ax.set_title(f"{d} (up to {n} seeds)", fontsize=10)
+        ax.set_xlabel("labels used")
+        ax.set_ylabel("WG robust accuracy")
+        ax.grid(alpha=0.3)
     for ax in axes[len(datasets) :]:
         ax.set_visible(False)
     fig.legend(
         list(handles.values()),
         list(handles),
         loc="outside lower center",
-        ncols=min(6, len(handles)),
+        ncols=min(7, len(handles)),
         fontsize=8,
         frameon=False,
     )
@@ -1007,7 +1042,9 @@ def main(argv=None):
     if args.lead_summary:
         df, _ = load_partial(args)
         update_readme(lead_summary(df, lead=args.lead))
-        print(f"updated {README} and {lead_figure(df)}", file=sys.stderr)
+        print(
+            f"updated {README} and {lead_figure(df, lead=args.lead)}", file=sys.stderr
+        )
 
 
 TITLES = {
