@@ -9,8 +9,9 @@ import pandas as pd
 from ..nn import final_net, split_estimator
 from ..utils._docstring import Substitution, _shared_docs
 from ..utils._param_validation import Interval, StrOptions
+from ._allocation import ALLOCATIONS, GROUP_CRITERIA, allocate
 from ._base import entropy, take_rows, top_k
-from ._groups import ALLOCATIONS, GROUP_CRITERIA, BaseFairQueryStrategy, allocate
+from ._fair_base import BaseFairQueryStrategy
 
 __all__ = ["WorstGroupSampling", "FALSampling", "stack_rows"]
 

@@ -18,14 +18,9 @@ from ..utils._param_validation import (
     StrOptions,
 )
 from ..utils._validation import check_option, check_real
+from ._allocation import BOOTSTRAP_ALLOCATIONS, GROUP_CRITERIA, allocate, rank_groups
 from ._base import entropy, rank_order, round_robin, take_rows
-from ._groups import (
-    BOOTSTRAP_ALLOCATIONS,
-    GROUP_CRITERIA,
-    BaseFairQueryStrategy,
-    allocate,
-    rank_groups,
-)
+from ._fair_base import BaseFairQueryStrategy
 
 __all__ = ["JINQueryStrategy", "disagreement_scores"]
 
