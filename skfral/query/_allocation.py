@@ -9,7 +9,13 @@ worst, and :func:`allocate` turns a ranking into a count of picks per group.
 import numpy as np
 import pandas as pd
 
-from ..metrics import GROUP_CRITERIA
+from ..metrics import (
+    GROUP_CRITERIA,
+    check_batch_size,
+    group_scores,
+    predict_clean_and_adv,
+    worst_group,
+)
 from ..utils._validation import (
     check_int,
     check_option,
@@ -55,8 +61,6 @@ def rank_groups(
     does it once per call). Raises a ValueError when a group of the pool has no
     validation sample: nothing can be said about how well the model serves it.
     """
-    from ..metrics import worst_group
-
     check_option(criterion, "group_criterion", GROUP_CRITERIA)
     if pool_groups is not None:  # before any prediction or attack
         _check_pool_groups_known(groups_val, pool_groups)
@@ -229,10 +233,6 @@ def rank_groups_bootstrap(
     predictions. Only the groups with pool samples (all groups when
     ``pool_groups`` is None) compete for the worst place; the others get 0.
     """
-    from ..metrics import group_scores
-    from ..metrics._checks import check_batch_size
-    from ..metrics._stream import predict_clean_and_adv
-
     check_option(criterion, "group_criterion", GROUP_CRITERIA)
     if pool_groups is not None:
         _check_pool_groups_known(groups_val, pool_groups)

@@ -9,7 +9,13 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from ..nn import final_net, penultimate_embedding, split_estimator
+from ..nn import (
+    final_net,
+    get_net_state,
+    penultimate_embedding,
+    set_net_state,
+    split_estimator,
+)
 from ..utils._docstring import Substitution, _shared_docs
 from ..utils._param_validation import (
     HasMethods,
@@ -409,13 +415,11 @@ default="bootstrap"
         state : dict
             Empty before the first query. Otherwise ``n_fits``, ``memo_n``,
             ``memo_hash``, ``reusable`` and ``standard``: the standard net's
-            state (:func:`skfral.nn._checkpoint.get_net_state`: tensors, numbers
+            state (``skfral.nn.get_net_state``: tensors, numbers
             and strings, safe for ``torch.load(weights_only=True)``), or
             ``None`` for a standard model that is not warm-started (it is then
             refitted from scratch after a restore, as it would have been).
         """
-        from ..nn._checkpoint import get_net_state
-
         model = getattr(self, "standard_estimator_", None)
         if model is None:
             return {}
@@ -446,8 +450,6 @@ default="bootstrap"
         -------
         self : JINQueryStrategy
         """
-        from ..nn._checkpoint import set_net_state
-
         if not isinstance(state, dict):
             raise TypeError(
                 f"state has type {type(state).__name__}: expected the dict returned "
