@@ -28,6 +28,7 @@ __all__ = [
     "BOOTSTRAP_ALLOCATIONS",
     "GROUP_CRITERIA",
     "allocate",
+    "candidate_quota",
     "rank_groups",
     "rank_groups_bootstrap",
     "worst_group_probabilities",
@@ -304,3 +305,59 @@ def allocate(table, pool_groups, n_instances, allocation="worst"):
         alloc[g] += extra
         left -= extra
     return {g: c for g, c in alloc.items() if c > 0}
+
+
+def candidate_quota(budget, picks, sizes):
+    """How many candidates to score in each allocated group, within ``budget``.
+
+    The budget is split by the groups' picks, not by their pool sizes: a group
+    that receives a share ``picks_g / sum(picks)`` of the batch scores the same
+    share of the ``budget`` candidates, so its picks are chosen among about
+    ``budget / sum(picks)`` candidates each, however small the group. Shares
+    are rounded by largest remainders (the counts sum to ``budget``; each is
+    its exact share rounded down or up, and never below ``picks_g`` because
+    ``budget >= sum(picks)``). A group whose pool holds fewer samples than its
+    share scores all of them, and what it leaves is split the same way over
+    the other groups, until the budget is used or every group is scored whole.
+
+    Parameters
+    ----------
+    budget : int
+        Candidates to score in all (``max_candidates``, at least the batch).
+    picks : array-like of int of shape (n_groups,)
+        Picks allocated to each group (positive).
+    sizes : array-like of int of shape (n_groups,)
+        Pool samples of each group (each at least its picks).
+
+    Returns
+    -------
+    quota : ndarray of int of shape (n_groups,)
+        Candidates to score per group: at most its size, at least
+        ``min(size, floor(budget * picks / sum(picks)))``, summing to
+        ``min(budget, sum(sizes))``.
+
+    Examples
+    --------
+    >>> candidate_quota(100, [8, 2], [20, 1000]).tolist()  # a is scored whole
+    [20, 80]
+    >>> candidate_quota(10, [2, 1], [100, 100]).tolist()
+    [7, 3]
+    """
+    picks = np.asarray(picks, dtype=np.int64)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    quota = np.zeros(len(picks), dtype=np.int64)
+    open_ = np.ones(len(picks), dtype=bool)
+    left = min(int(budget), int(sizes.sum()))
+    while left > 0 and open_.any():
+        share = np.zeros(len(picks), dtype=np.int64)
+        share[open_] = largest_remainder(left, picks[open_])
+        room = sizes - quota
+        full = open_ & (share >= room)
+        if not full.any():
+            quota += share
+            break
+        # groups that cannot hold their share are scored whole; split again
+        quota[full] = sizes[full]
+        left -= int(room[full].sum())
+        open_ &= ~full
+    return quota

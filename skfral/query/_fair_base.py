@@ -14,11 +14,11 @@ from ..utils._param_validation import HasMethods
 from ..utils._validation import (
     check_same_length,
     check_sensitive_features,
-    largest_remainder,
     num_samples,
 )
 from ._allocation import (
     _check_pool_groups_known,
+    candidate_quota,
     rank_groups,
     rank_groups_bootstrap,
 )
@@ -125,21 +125,44 @@ class BaseFairQueryStrategy(BaseQueryStrategy):
             pool_groups=query.groups,
         )
 
+    @staticmethod
+    def _group_parts(table, pick_groups):
+        """``last_query_`` columns saying why each pick's group was chosen.
+
+        ``group_rank`` (0 = worst on validation) and ``group_score`` (the
+        group's validation score under the ranking criterion) from the
+        ranking ``table``; ``p_worst`` too when the table has it (bootstrap).
+        """
+        rank = {g: i for i, g in enumerate(table.index)}
+        parts = {
+            "group_rank": [rank[g] for g in pick_groups],
+            "group_score": table["score"].reindex(list(pick_groups)).to_numpy(float),
+        }
+        if "p_worst" in table:
+            parts["p_worst"] = (
+                table["p_worst"].reindex(list(pick_groups)).to_numpy(float)
+            )
+        return parts
+
     def _group_candidates(self, query, alloc):
         """``group -> pool positions`` to score, for the groups of ``alloc``.
 
         Every sample of each allocated group, or, with ``max_candidates``, a
-        seeded random subset of about that many over the allocated groups
-        (split by group size, each group keeping at least its allocation).
+        seeded random subset of each: the budget is split over the allocated
+        groups by their picks (:func:`~._allocation.candidate_quota`), so a
+        group that receives many picks also scores many candidates, however
+        small its share of the pool.
         """
         members = {g: np.flatnonzero(query.groups == g) for g in alloc}
         budget = self._candidate_budget(query.n_instances)
         total = sum(len(m) for m in members.values())
         if budget is None or total <= budget:
             return members
-        sizes = np.asarray([len(m) for m in members.values()])
-        quota = largest_remainder(budget, sizes)
-        quota = np.minimum(np.maximum(quota, [alloc[g] for g in members]), sizes)
+        quota = candidate_quota(
+            budget,
+            [alloc[g] for g in members],
+            [len(m) for m in members.values()],
+        )
         return {
             g: subsample(m, int(q), query.rng)
             for (g, m), q in zip(members.items(), quota)

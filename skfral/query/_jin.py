@@ -25,7 +25,7 @@ from ..utils._param_validation import (
 )
 from ..utils._validation import check_option, check_real
 from ._allocation import BOOTSTRAP_ALLOCATIONS, GROUP_CRITERIA, allocate, rank_groups
-from ._base import entropy, rank_order, round_robin, take_rows
+from ._base import _query_docs, entropy, rank_order, round_robin, take_rows
 from ._fair_base import BaseFairQueryStrategy
 
 __all__ = ["JINQueryStrategy", "disagreement_scores"]
@@ -117,6 +117,7 @@ def _rank01(v):
     validation_set=_shared_docs["validation_set"],
     max_candidates=_shared_docs["max_candidates"],
     random_state=_shared_docs["random_state"],
+    last_query=_query_docs["last_query"],
 )
 class JINQueryStrategy(BaseFairQueryStrategy):
     """Joint INconsistency query strategy for Fair Robust Active Learning.
@@ -221,6 +222,16 @@ default="bootstrap"
         Number of standard-model fits so far: one per query, except that a
         query right after :meth:`utilities` on the same labelled set reuses
         the model ``utilities`` fitted.
+    {last_query}
+        Score parts: ``adversarial_inconsistency`` (``I_adv``) and
+        ``model_inconsistency`` (``I_mod``), raw (``score`` combines them, or
+        their scaled ranks with ``score_aggregation="rank"``); ``entropy``
+        when ``uncertainty_weight > 0``; ``tie_break`` (the weighted KL
+        divergences that break ties) with ``disagreement="hard"``;
+        ``predicted_class`` (the robust model's, used for class balance);
+        and, unless ``group_allocation="none"``, ``group_rank`` (0 = the
+        validation-worst group), ``group_score`` and, with ``"bootstrap"``,
+        ``p_worst`` (the group's probability of being the worst).
 
     See Also
     --------
@@ -569,6 +580,18 @@ default="bootstrap"
                 take = self._diversify(order, take, pred, comp["embedding"])
             picked.extend(cand[take])
             picked_scores.extend(score[take])
+        chosen = np.searchsorted(cand, picked)  # cand is sorted and unique
+        parts = {} if table is None else self._group_parts(table, groups[picked])
+        parts["adversarial_inconsistency"] = comp["I_adv"][chosen]
+        parts["model_inconsistency"] = comp["I_mod"][chosen]
+        if self.uncertainty_weight:
+            parts["entropy"] = comp["entropy"][chosen]
+        if secondary is not None:
+            parts["tie_break"] = secondary[chosen]
+        classes = np.asarray(split_estimator(query.estimator)[1].classes_)
+        parts["predicted_class"] = classes[pred[chosen]]
+        n_scored = [int((cand_groups == g).sum()) for g in cand_groups[chosen]]
+        self._record_query(picked, picked_scores, parts=parts, n_scored=n_scored)
         return np.asarray(picked), np.asarray(picked_scores)
 
     def _diversify(self, order, take, pred, emb):
