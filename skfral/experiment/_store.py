@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..nn import load_checkpoint, save_checkpoint
+
 __all__ = [
     "CellStore",
     "RunStore",
@@ -174,8 +176,6 @@ class CellStore:
     def write_round(self, r, row, queried, state=None):
         """Record round ``r``: its checkpoint first (if any), then the JSON record."""
         if state is not None:
-            from ..nn._checkpoint import save_checkpoint
-
             atomic_write(
                 self._state_path(r), lambda fh: save_checkpoint(state, fh), mode="wb"
             )
@@ -189,8 +189,6 @@ class CellStore:
                     pass
 
     def read_state(self, r):
-        from ..nn._checkpoint import load_checkpoint
-
         return load_checkpoint(self._state_path(r))
 
 
