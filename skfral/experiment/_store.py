@@ -54,13 +54,18 @@ def atomic_write(path, data, *, mode="w"):
     """Write ``data`` (str, bytes, or a callable taking the open file) atomically.
 
     The data go to a temporary file next to ``path``, which is flushed,
-    ``fsync``-ed and then renamed over ``path`` with :func:`os.replace`.
+    ``fsync``-ed and then renamed over ``path`` with :func:`os.replace`. The
+    file gets the mode of a plain ``open(path, "w")``: ``0o666`` less the
+    user's umask.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     binary = "b" in mode
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates the file 0600; give it the mode open() would: 0666
+        # less the user's umask (a group-readable results folder stays so)
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(
             fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
         ) as fh:
@@ -78,6 +83,20 @@ def atomic_write(path, data, *, mode="w"):
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def _umask():
+    """The process's umask, read without changing it where the system allows."""
+    try:  # Linux: no window in which another thread sees a changed umask
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):  # pragma: no cover - other systems
+        pass
+    mask = os.umask(0o022)  # pragma: no cover
+    os.umask(mask)  # pragma: no cover
+    return mask  # pragma: no cover
 
 
 def _fsync_dir(folder):
