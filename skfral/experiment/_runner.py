@@ -306,7 +306,8 @@ def run_fral(
     def collect(order, rows):
         results[order] = rows
 
-    with interrupt_guard():  # SIGINT/SIGTERM: no half-finished round is written
+    # SIGINT/SIGTERM: the run stops and no half-finished round is written
+    with interrupt_guard():
         _schedule.run_cells(
             todo,
             settings,
@@ -317,7 +318,7 @@ def run_fral(
             progress=progress,
             on_result=collect,
         )
-        raise_if_interrupted()  # one swallowed between two cells
+        raise_if_interrupted()  # one that a library swallowed between two cells
         rows = [row for cell in cells for row in results[cell.order]]
         df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
         if out_dir is not None:
