@@ -25,7 +25,7 @@ from skfral.datasets import make_fral_classification
 from skfral.experiment import TIMING_COLUMNS, _interrupt, run_fral
 from skfral.experiment._cli import main
 
-from .interrupt_helpers import SignalOnce
+from .interrupt_helpers import SignalingPGD, SignalOnce
 
 ROOT = Path(__file__).resolve().parents[2]
 KW = dict(
@@ -260,29 +260,50 @@ def test_interrupt_in_every_phase_then_rerun(
 
 # ----------------------------------------------- worker processes (loky)
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_inside_a_worker_fit_then_rerun(tmp_path, signum):
+@pytest.mark.parametrize(
+    "phase, signum",
+    [
+        ("training", signal.SIGINT),
+        ("training", signal.SIGTERM),
+        ("evaluation", signal.SIGTERM),
+    ],
+)
+def test_interrupt_inside_a_worker_then_rerun(tmp_path, phase, signum):
     # A Ctrl-C at a terminal reaches the workers too (the process group). Here
-    # one worker signals itself inside skorch's fit: it must not write a
-    # half-trained round, and the run must stop (before, the guard was off in
-    # workers, so the round was written and the run went on to the end).
+    # one worker signals itself inside skorch's fit (or in the middle of an
+    # evaluation): it must not write a half-finished round, and the run must
+    # stop with the signal (before, the guard was off in workers: a Ctrl-C in
+    # a fit wrote a half-trained round and the run went on to the end, and a
+    # SIGTERM killed the worker).
+    from skfral.experiment import derive_seed
+
     kw = {**KW, "seeds": 2, "n_jobs": 2}
     marker = str(tmp_path / "fired")
     n_train = KW["initial_size"] + ROUND * KW["budget"]
 
-    def net():  # a fresh callback each call: the config hash sees its attributes
-        return {**NET, "callbacks": [SignalOnce(marker, n_train, int(signum))]}
+    def settings():  # fresh objects each call: the config hash sees attributes
+        if phase == "training":
+            callback = SignalOnce(marker, n_train, int(signum))
+            return {"estimator_params": {**NET, "callbacks": [callback]}}
+        attack = SignalingPGD(
+            eps=0.1,
+            n_steps=2,
+            marker=marker,
+            fire_seed=derive_seed(1, ROUND, "eval"),
+            signum=int(signum),
+        )
+        return {"estimator_params": NET, "eval_attack": attack}
 
+    kw.pop("eval_attack")
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt) as info:
-        run_fral(_data(), ["random"], out_dir=out, estimator_params=net(), **kw)
+        run_fral(_data(), ["random"], out_dir=out, **settings(), **kw)
     assert Path(marker).exists()
     assert getattr(info.value, "signum", None) == signum
-    for cell in out.glob("cells/*/*/seed_*"):
-        assert len(_records(cell)) <= KW["n_rounds"] + 1
     assert not (out / "results.csv").exists()
-    resumed = run_fral(_data(), ["random"], out_dir=out, estimator_params=net(), **kw)
-    full = run_fral(_data(), ["random"], estimator_params=NET, **{**kw, "n_jobs": 1})
+    assert not list(out.rglob("*.tmp"))
+    resumed = run_fral(_data(), ["random"], out_dir=out, **settings(), **kw)
+    full = run_fral(_data(), ["random"], **settings(), **{**kw, "n_jobs": 1})
     pd.testing.assert_frame_equal(_without_timings(resumed), _without_timings(full))
 
 
