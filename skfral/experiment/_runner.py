@@ -16,9 +16,10 @@ from .._modal_compat import require_modal
 from ..nn import final_net
 from ..query import STRATEGIES
 from ..utils._validation import check_int
-from . import _schedule
+from . import _cell, _schedule
 from ._cell import load_source, split_cell
 from ._columns import RESULT_COLUMNS, TIMING_COLUMNS, VALIDATION_COLUMNS
+from ._interrupt import interrupt_guard, raise_if_interrupted
 from ._registry import build_estimator
 from ._settings import (
     Cell,
@@ -305,20 +306,23 @@ def run_fral(
     def collect(order, rows):
         results[order] = rows
 
-    with _schedule.interrupt_guard():
+    # SIGINT/SIGTERM: the run stops and no half-finished round is written
+    with interrupt_guard():
         _schedule.run_cells(
             todo,
             settings,
             n_jobs,
+            run=_cell.run_cell_keyed,
             total=len(cells),
             done=len(results),
             progress=progress,
             on_result=collect,
         )
-    rows = [row for cell in cells for row in results[cell.order]]
-    df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-    if out_dir is not None:
-        RunStore(out_dir).write_results(df, n_rounds=n_rounds)
+        raise_if_interrupted()  # one that a library swallowed between two cells
+        rows = [row for cell in cells for row in results[cell.order]]
+        df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+        if out_dir is not None:
+            RunStore(out_dir).write_results(df, n_rounds=n_rounds)
     return df
 
 

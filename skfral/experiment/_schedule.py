@@ -9,10 +9,7 @@ processes, threads, sequential) and with 1 thread on a cluster backend
 """
 
 import os
-import signal
-import threading
 import warnings
-from contextlib import contextmanager
 
 import joblib
 
@@ -104,43 +101,6 @@ def check_busy(torch_threads, threads, *, local=True):
         )
 
 
-_INTERRUPTED = threading.Event()
-
-
-@contextmanager
-def interrupt_guard():
-    """Ctrl-C always stops the run, even where a library swallows it.
-
-    modAL's ``BaseLearner.query`` retries the strategy inside a bare
-    ``except:``, so a KeyboardInterrupt raised during a query is lost and the
-    run goes on. While this guard is active (main thread only), SIGINT also
-    sets a flag that :func:`raise_if_interrupted` turns back into a
-    KeyboardInterrupt after the query.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):
-        _INTERRUPTED.set()
-        raise KeyboardInterrupt
-
-    _INTERRUPTED.clear()
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        _INTERRUPTED.clear()
-
-
-def raise_if_interrupted():
-    """Raise KeyboardInterrupt if Ctrl-C was pressed under :func:`interrupt_guard`."""
-    if _INTERRUPTED.is_set():
-        raise KeyboardInterrupt
-
-
 def cell_threads(settings):
     """The torch thread count of a cell run under ``settings``."""
     if settings.torch_threads is not None:
@@ -148,13 +108,17 @@ def cell_threads(settings):
     return settings.default_threads
 
 
-def run_cells(todo, settings, n_jobs, *, total, done, progress, on_result):
+def run_cells(todo, settings, n_jobs, *, run, total, done, progress, on_result):
     """Run ``todo`` cells through joblib, costly ones first; call ``on_result``.
 
     Parameters
     ----------
     todo : list of Cell
     settings : Settings
+    run : callable
+        ``run(cell, settings) -> (cell.order, rows)``, run in the workers
+        (``_cell.run_cell_keyed``; given by the caller, so that scheduling
+        does not depend on what a cell does).
     n_jobs : int or None
     total, done : int
         Cells in the grid and cells already finished (for the progress bar).
@@ -164,8 +128,6 @@ def run_cells(todo, settings, n_jobs, *, total, done, progress, on_result):
         ``on_result(order, rows)`` for every finished cell, as it finishes.
     """
     from tqdm.auto import tqdm
-
-    from ._cell import run_cell_keyed
 
     todo = sorted(todo, key=lambda c: -_COST.get(c.short, 1.0))
     bar = tqdm(
@@ -179,9 +141,7 @@ def run_cells(todo, settings, n_jobs, *, total, done, progress, on_result):
     try:
         if todo:
             parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            outputs = parallel(
-                joblib.delayed(run_cell_keyed)(c, settings) for c in todo
-            )
+            outputs = parallel(joblib.delayed(run)(c, settings) for c in todo)
             for order, rows in outputs:
                 on_result(order, rows)
                 bar.update(1)

@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..nn import load_checkpoint, save_checkpoint
+
 __all__ = [
     "CellStore",
     "RunStore",
@@ -52,13 +54,18 @@ def atomic_write(path, data, *, mode="w"):
     """Write ``data`` (str, bytes, or a callable taking the open file) atomically.
 
     The data go to a temporary file next to ``path``, which is flushed,
-    ``fsync``-ed and then renamed over ``path`` with :func:`os.replace`.
+    ``fsync``-ed and then renamed over ``path`` with :func:`os.replace`. The
+    file gets the mode of a plain ``open(path, "w")``: ``0o666`` less the
+    user's umask.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     binary = "b" in mode
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates the file 0600; give it the mode open() would: 0666
+        # less the user's umask (a group-readable results folder stays so)
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(
             fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
         ) as fh:
@@ -76,6 +83,20 @@ def atomic_write(path, data, *, mode="w"):
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def _umask():
+    """The process's umask, read without changing it where the system allows."""
+    try:  # Linux: no window in which another thread sees a changed umask
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):  # pragma: no cover - other systems
+        pass
+    mask = os.umask(0o022)  # pragma: no cover
+    os.umask(mask)  # pragma: no cover
+    return mask  # pragma: no cover
 
 
 def _fsync_dir(folder):
@@ -174,8 +195,6 @@ class CellStore:
     def write_round(self, r, row, queried, state=None):
         """Record round ``r``: its checkpoint first (if any), then the JSON record."""
         if state is not None:
-            from ..nn._checkpoint import save_checkpoint
-
             atomic_write(
                 self._state_path(r), lambda fh: save_checkpoint(state, fh), mode="wb"
             )
@@ -189,8 +208,6 @@ class CellStore:
                     pass
 
     def read_state(self, r):
-        from ..nn._checkpoint import load_checkpoint
-
         return load_checkpoint(self._state_path(r))
 
 

@@ -66,6 +66,9 @@ def _per_batch_attacks(attack, n_batches):
         or isinstance(seed, bool)
         or not hasattr(attack, "get_params")
         or not hasattr(attack, "set_params")
+        # FGSM keeps random_state as an attribute, not a parameter: it is
+        # deterministic and set_params(random_state=...) would fail
+        or "random_state" not in attack.get_params(deep=False)
     ):
         return lambda k: attack
     seeds = np.random.RandomState(int(seed)).randint(0, 2**31 - 1, size=n_batches)

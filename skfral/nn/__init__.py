@@ -15,7 +15,13 @@ from ._attacks import (
     pgd_attack,
     trades_attack,
 )
-from ._checkpoint import get_net_state, set_net_state  # noqa: F401 (internal, not in __all__)
+from ._checkpoint import (
+    get_net_state,
+    load_checkpoint,
+    save_checkpoint,
+    set_net_state,
+    set_torch_threads,
+)
 from ._introspect import (
     final_net,
     gradient_embedding,
@@ -41,9 +47,14 @@ __all__ = [
     "dlr_loss",
     "encode_labels",
     "final_net",
+    "get_net_state",
     "gradient_embedding",
+    "load_checkpoint",
     "penultimate_embedding",
     "pgd_attack",
+    "save_checkpoint",
+    "set_net_state",
+    "set_torch_threads",
     "split_estimator",
     "trades_attack",
 ]

@@ -53,6 +53,7 @@ def get_net_state(estimator):
     Parameters
     ----------
     estimator : fitted skorch NeuralNet or Pipeline ending in one
+        The net whose state is read (a Pipeline's final net).
 
     Returns
     -------
@@ -68,7 +69,7 @@ def get_net_state(estimator):
     --------
     >>> import numpy as np
     >>> from skfral.nn import MLP, RobustNeuralNetClassifier
-    >>> from skfral.nn._checkpoint import get_net_state, set_net_state
+    >>> from skfral.nn import get_net_state, set_net_state
     >>> X = np.random.RandomState(0).randn(30, 3).astype("float32")
     >>> y = (X[:, 0] > 0).astype(int)
     >>> net = RobustNeuralNetClassifier(MLP, module__n_features=3, max_epochs=1,
@@ -135,7 +136,8 @@ def set_net_state(estimator, state):
 
     Returns
     -------
-    estimator
+    estimator : skorch NeuralNet or Pipeline
+        ``estimator`` itself, restored.
     """
     net = final_net(estimator)
     if not getattr(net, "initialized_", False):
@@ -173,7 +175,19 @@ def save_checkpoint(obj, file):
 
 
 def load_checkpoint(file):
-    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``)."""
+    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``).
+
+    Parameters
+    ----------
+    file : str, path or binary file object
+        The checkpoint to read; tensors are loaded on the CPU and no arbitrary
+        object is unpickled.
+
+    Returns
+    -------
+    obj : dict
+        What :func:`save_checkpoint` wrote.
+    """
     return torch.load(file, map_location="cpu", weights_only=True)
 
 

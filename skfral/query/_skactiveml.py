@@ -8,11 +8,12 @@ built then, once, and is reachable as
 """
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ..nn import split_estimator
-from ..utils._validation import check_bool, check_sensitive_features
+from ..utils._validation import check_bool, check_sensitive_features, take_rows
 from ._base import BaseQueryStrategy
 
 __all__ = ["to_skactiveml"]
@@ -69,10 +70,60 @@ def _fitted_estimator(clf, X, y, labelled, *, fit_clf, wrapped):
     if fit_clf:
         if wrapped:
             return clone(clf).fit(X, y).estimator_
-        return clone(clf).fit(X[labelled], y[labelled])
+        return clone(clf).fit(take_rows(X, labelled), y[labelled])
     estimator = clf.estimator_ if wrapped else clf
     split_estimator(estimator)  # NotFittedError with a clear message
     return estimator
+
+
+def _is_numeric_table(X):
+    return all(pd.api.types.is_numeric_dtype(t) for t in X.dtypes) and not any(
+        pd.api.types.is_bool_dtype(t) for t in X.dtypes
+    )
+
+
+def _raw_table(X, clf, candidates):
+    """``X`` itself when it is a DataFrame that ``clf``'s Pipeline transforms.
+
+    A DataFrame reaches a Pipeline whose first steps encode it (e.g.
+    :func:`skfral.datasets.make_tabular_preprocessor`, which selects columns by
+    name and encodes strings) as given, row by position; scikit-activeml would
+    turn it into a float array first, which fails on text columns. ``None``
+    when ``X`` is not a DataFrame. A DataFrame with non-numeric columns and a
+    ``clf`` that cannot encode them is refused at once, naming the fix.
+    """
+    if not isinstance(X, pd.DataFrame):
+        return None
+    inner = _wrapper_estimator(clf)
+    target = clf if inner is None else inner
+    transforms = isinstance(target, Pipeline) and len(target.steps) > 1
+    if transforms and inner is None:
+        if candidates is not None and np.ndim(candidates) > 1:
+            if not isinstance(candidates, pd.DataFrame):
+                raise TypeError(
+                    f"candidates has type {type(candidates).__name__} while X is a "
+                    "DataFrame: give candidate samples as a DataFrame with X's "
+                    "columns, or candidate indices into X."
+                )
+        return X.reset_index(drop=True)
+    if _is_numeric_table(X):
+        return None  # numbers: scikit-activeml's float array is what the net needs
+    text = [str(c) for c, t in X.dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
+    if inner is not None:
+        problem = (
+            f"scikit-activeml's {type(clf).__name__} turns X into a float array "
+            "before its estimator sees it"
+        )
+        fix = "pass the Pipeline itself as clf (clf=make_pipeline(...), unwrapped)"
+    else:
+        problem = f"clf={type(target).__name__} has no step that encodes text"
+        fix = (
+            "put an encoder in front of the net: clf=make_pipeline("
+            "skfral.datasets.make_tabular_preprocessor(X), net)"
+        )
+    raise ValueError(
+        f"X is a DataFrame with non-numeric column(s) {text[:5]} and {problem}: {fix}."
+    )
 
 
 def _build_class():
@@ -155,6 +206,11 @@ default=None
                 chosen before step ``k``, labelled samples and non-candidates
                 NaN (so ``argmax`` of row ``k`` is the ``k``-th pick).
             """
+            raw = _raw_table(X, clf, candidates)
+            raw_candidates = candidates
+            check_X = {"allow_nd": True, "ensure_all_finite": "allow-nan"}
+            if raw is not None:
+                check_X["dtype"] = None  # text columns stay text
             X, y, candidates, batch_size, return_utilities = self._validate_data(
                 X,
                 y,
@@ -162,9 +218,16 @@ default=None
                 batch_size,
                 return_utilities,
                 reset=True,
-                check_X_dict={"allow_nd": True, "ensure_all_finite": "allow-nan"},
+                check_X_dict=check_X,
             )
             X_cand, mapping = self._transform_candidates(candidates, X, y)
+            if raw is not None:  # the table itself, by position
+                X = raw
+                X_cand = (
+                    raw_candidates.reset_index(drop=True)
+                    if mapping is None
+                    else raw.iloc[mapping].reset_index(drop=True)
+                )
             fit_clf = check_bool(fit_clf, "fit_clf")
             if not isinstance(self.strategy, BaseQueryStrategy):
                 raise TypeError(
@@ -206,7 +269,7 @@ default=None
                 X_cand,
                 n_instances=batch_size,
                 sensitive_features=groups,
-                X_labelled=X[labelled],
+                X_labelled=take_rows(X, labelled),
                 y_labelled=y[labelled],
             )
             columns = np.arange(len(X_cand)) if mapping is None else mapping
@@ -251,7 +314,10 @@ def to_skactiveml(strategy, *, missing_label=np.nan, random_state=None):
     row of ``X``. ``clf`` may be a skfral robust net, a Pipeline ending in one,
     or scikit-activeml's ``SklearnClassifier`` wrapping one (scikit-activeml's
     ``SkorchClassifier`` trains a plain skorch net without adversarial
-    training and is refused).
+    training and is refused). ``X`` may be a raw pandas DataFrame (text
+    columns, missing values) when ``clf`` is a Pipeline whose first steps
+    encode it, e.g. ``make_pipeline(skfral.datasets.make_tabular_preprocessor(X),
+    net)``: the table reaches the Pipeline as given, rows taken by position.
 
     Parameters
     ----------

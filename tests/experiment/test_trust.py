@@ -201,7 +201,20 @@ def test_ctrl_c_during_a_query_is_not_swallowed(data, monkeypatch):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path):
+def _default_sigint():
+    # A background job of a non-interactive shell (CI) inherits SIGINT ignored,
+    # and skfral leaves an ignored signal alone: give the child the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize(
+    "signum, status, message",
+    [
+        (signal.SIGINT, 130, "skfral: interrupted; "),
+        (signal.SIGTERM, 143, "skfral: interrupted by SIGTERM; "),
+    ],
+)
+def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path, signum, status, message):
     out = tmp_path / "run"
     cmd = [
         sys.executable, "-m", "skfral", "run", "--datasets", "synthetic",
@@ -211,16 +224,19 @@ def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path):
         "--torch-threads", "1", "--quiet", "--out", str(out),
     ]  # fmt: skip
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        preexec_fn=_default_sigint,
     )
     first = out / "cells" / "synthetic" / "random" / "seed_0" / "round_000.json"
     deadline = time.monotonic() + 240
     while not first.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
     assert first.exists(), proc.communicate()[1] if proc.poll() is not None else ""
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert err.strip().endswith(
-        "skfral: interrupted; rerun the same command to resume"
-    ), err
+    assert proc.returncode == status, err
+    assert err.strip().endswith(f"{message}rerun the same command to resume"), err

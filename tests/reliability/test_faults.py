@@ -71,14 +71,13 @@ CLI_FLAGS = [
 KILLER = textwrap.dedent(
     """
     import io, os, signal, sys
-    import skfral.nn._checkpoint as checkpoint
     from skfral.experiment import _store
     from skfral.experiment._cli import main
 
     kill_round = int(sys.argv[1])
     current = {}
     write_round = _store.CellStore.write_round
-    save = checkpoint.save_checkpoint
+    save = _store.save_checkpoint
 
     def tracking_write_round(self, r, *args, **kwargs):
         current["round"] = r
@@ -96,7 +95,7 @@ KILLER = textwrap.dedent(
         os.kill(os.getpid(), signal.SIGKILL)  # ... and the machine dies
 
     _store.CellStore.write_round = tracking_write_round
-    checkpoint.save_checkpoint = half_save_then_die
+    _store.save_checkpoint = half_save_then_die
     sys.exit(main(sys.argv[2:]))
     """
 )

@@ -16,14 +16,18 @@ Examples::
     skfral demo            # Adult, JIN against 4 baselines, 3 seeds, < 5 min on 2 cores
 
 Bad input exits with status 2 and one line ``skfral: error: <message>`` on
-stderr; success exits with 0; Ctrl-C exits with 130 after
-``skfral: interrupted; rerun the same command to resume``.
+stderr; success exits with 0; Ctrl-C (SIGINT) exits with 130 after
+``skfral: interrupted; rerun the same command to resume`` and SIGTERM with 143
+after ``skfral: interrupted by SIGTERM; ...``: no half-finished round is kept,
+and the same command again continues to the table of an uninterrupted run.
 """
 
 import argparse
+import signal
 import sys
 
 from ..._version import __version__
+from .._interrupt import exit_status, interrupt_guard, signal_name
 from . import _run
 from ._config import (
     CONFIG_KEYS,
@@ -66,20 +70,23 @@ def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.command_func(args)
+        with interrupt_guard():  # SIGINT and SIGTERM: KeyboardInterrupt, 130 / 143
+            return args.command_func(args)
     except (ValueError, TypeError, FileNotFoundError) as exc:
         message = " ".join(str(exc).split())
         print(f"skfral: error: {message}", file=sys.stderr, flush=True)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         resumable = getattr(args, "out", None) is not None or args.command == "demo"
         hint = (
             "rerun the same command to resume"
             if resumable or getattr(args, "config", None)
             else "pass --out to make a run resumable"
         )
-        print(f"skfral: interrupted; {hint}", file=sys.stderr, flush=True)
-        return 130
+        status = exit_status(exc)
+        by = "" if status == 128 + signal.SIGINT else f" by {signal_name(status - 128)}"
+        print(f"skfral: interrupted{by}; {hint}", file=sys.stderr, flush=True)
+        return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -126,7 +126,10 @@ def add_parsers(sub):
     run.add_argument("--out", help="folder for results, resume and the report")
     run.add_argument("--n-jobs", type=int, help="cells run in parallel (default 1)")
     run.add_argument(
-        "--quiet", action="store_true", default=None, help="no progress bars"
+        "--quiet",
+        action="store_true",
+        default=None,
+        help="no progress bars (the final table is still printed)",
     )
     run.add_argument(
         "--overwrite",
@@ -159,7 +162,11 @@ def add_parsers(sub):
         default=DEMO_SETTINGS["n_jobs"],
         help=f"parallel cells (default {DEMO_SETTINGS['n_jobs']})",
     )
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bars (the final table is still printed)",
+    )
     demo.add_argument(
         "--overwrite",
         action="store_true",
@@ -208,23 +215,22 @@ def _cmd_run(args):
     _own_data_flags(args, config)
     infos = {}
     kwargs = config_to_kwargs(config, infos=infos)
-    quiet = not kwargs["progress"]
     if args.dry_run:
         return _dry_run(kwargs, infos)
     start = time.perf_counter()
     df = run_fral(**kwargs)
     elapsed = time.perf_counter() - start
+    # --quiet hides the progress bars only: the final table is always printed
     if kwargs["out_dir"] is not None:
         _, text, files = write_report(df, kwargs["out_dir"])
-        _print(text, quiet)
+        _print(text)
         _print(
             f"Wrote results.csv, {', '.join(f.name for f in files)} to "
-            f"{kwargs['out_dir']} ({elapsed:.0f} s).",
-            quiet,
+            f"{kwargs['out_dir']} ({elapsed:.0f} s)."
         )
     else:
-        _print(summary_markdown(summarize(df)), quiet)
-        _print(f"Done in {elapsed:.0f} s (pass --out to keep the results).", quiet)
+        _print(summary_markdown(summarize(df)))
+        _print(f"Done in {elapsed:.0f} s (pass --out to keep the results).")
     return 0
 
 
