@@ -1,0 +1,55 @@
+"""The statistics of a run, one home: per seed, paired, tables, report.
+
+- :mod:`._seeds`: each strategy over seeds (per-seed values, bootstrap
+  intervals, complete rounds of a partial run);
+- :mod:`._paired`: strategies against each other, seed by seed (paired
+  differences, Wilcoxon tests, the win/tie/loss rule);
+- :mod:`._tables`: the summary table and its Markdown;
+- :mod:`._report`: ``write_report`` (``skfral report``).
+"""
+
+from .._plot import plot_learning_curves
+from ._paired import (
+    COMPARISON_COLUMNS,
+    OUTCOMES,
+    paired_comparisons,
+    paired_differences,
+    win_tie_loss,
+)
+from ._report import write_report
+from ._seeds import (
+    AGGREGATES,
+    SUMMARY_METRICS,
+    check_results_table,
+    complete_rounds,
+    confidence_intervals,
+    per_seed,
+)
+from ._tables import (
+    BASELINES,
+    comparisons_markdown,
+    incomplete_markdown,
+    summarize,
+    summary_markdown,
+)
+
+__all__ = [
+    "AGGREGATES",
+    "BASELINES",
+    "COMPARISON_COLUMNS",
+    "OUTCOMES",
+    "SUMMARY_METRICS",
+    "check_results_table",
+    "comparisons_markdown",
+    "complete_rounds",
+    "confidence_intervals",
+    "incomplete_markdown",
+    "paired_comparisons",
+    "paired_differences",
+    "per_seed",
+    "plot_learning_curves",
+    "summarize",
+    "summary_markdown",
+    "win_tie_loss",
+    "write_report",
+]
