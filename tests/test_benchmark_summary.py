@@ -66,7 +66,30 @@ def test_lead_summary_marks_a_baseline_with_fewer_seeds():
     df = _table()
     df = df[~((df["strategy"] == "entropy") & (df["seed"] == 5))]
     text = bq.lead_summary(df, lead="jin")
-    assert "+0.100 [+0.100, +0.100] **W** (5 seeds)" in text
+    # 5 paired seeds: fewer than 6 non-zero differences can never be a win
+    assert "+0.100 [+0.100, +0.100] T (too few seeds) (5 seeds)" in text
+
+
+def test_report_marks_come_from_the_one_verdict_rule():
+    from skfral.experiment import verdict
+
+    for diffs in ([0.1] * 6, [-0.1] * 6, [0.1] * 5, [0.1, -0.1] * 3):
+        outcome, reason = verdict(diffs)
+        expected = {"win": "**W**", "loss": "**L**"}.get(outcome)
+        if expected is None:
+            expected = "T (too few seeds)" if len(diffs) == 5 else "T"
+        assert bq.verdict_mark(outcome, reason, tie="T") == expected, diffs
+
+
+def test_cell_values_keep_what_the_tables_need():
+    df = _table()
+    df["extra"] = 1.0
+    cells = bq.cell_values(df)
+    assert "extra" not in cells.columns
+    # W/T/L from the saved values equal those from the full table
+    a = bq.lead_summary(df, lead="jin")
+    b = bq.lead_summary(cells.reset_index(drop=True), lead="jin")
+    assert a == b
 
 
 def test_update_readme_replaces_only_the_marked_block(tmp_path):

@@ -151,7 +151,8 @@ def write_report(
             "#" + ln if ln.startswith("#") else ln for ln in detail.splitlines()
         )
         text += (
-            "\n## Paired comparisons (seed by seed; Wilcoxon signed-rank)\n\n" + detail
+            "\n## Paired comparisons (seed by seed; t interval and exact Wilcoxon "
+            "signed-rank test)\n\n" + detail
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -116,9 +116,22 @@ def per_seed(df, metrics=SUMMARY_METRICS):
     -------
     seeds : pandas.DataFrame
         ``dataset, strategy, seed``, then ``{metric}_final`` (the value at the
-        highest round) and ``{metric}_rounds`` (the mean over rounds) for each
-        metric, ``n_labels`` (final), ``round`` (the highest round) and the
-        mean ``query_seconds`` / ``train_seconds`` where present.
+        highest round, NaN when that round's value is NaN: never an earlier
+        round's) and ``{metric}_rounds`` (the mean over rounds, round 0
+        included) for each metric, ``n_labels`` (final), ``round`` (the
+        highest round) and the mean ``query_seconds`` / ``train_seconds``
+        where present.
+
+    Notes
+    -----
+    **Round 0 in the mean over rounds.** The mean over rounds is the area
+    under the learning curve divided by its length, and the curve starts at
+    the initial labelled set (round 0), so round 0 is included. In a
+    :func:`~skfral.experiment.run_fral` table round 0 is the same for every
+    strategy of a seed (same initial set, same model seed): it shrinks every
+    paired difference of the mean over rounds by the factor ``R / (R + 1)``
+    for ``R`` query rounds but changes no sign, no test and no verdict (the t
+    interval and the Wilcoxon test are scale-free).
 
     Examples
     --------
@@ -130,14 +143,18 @@ def per_seed(df, metrics=SUMMARY_METRICS):
     [[0.7, 0.6]]
     """
     metrics = check_results_table(df, metrics, "df")
+    keys = _KEYS + ["seed"]
     df = df.sort_values("round", kind="stable")
-    grouped = df.groupby(_KEYS + ["seed"], sort=False)
-    final = grouped[metrics].last().add_suffix("_final")
+    grouped = df.groupby(keys, sort=False)
+    # the row of the highest round, NaN included (GroupBy.last would skip a
+    # NaN and silently take an earlier round's value)
+    last = df.drop_duplicates(keys, keep="last").set_index(keys)
+    final = last[metrics].reindex(grouped.size().index).add_suffix("_final")
     rounds = grouped[metrics].mean().add_suffix("_rounds")
     parts = [final, rounds]
-    extra = {"round": "max"}
     if "n_labels" in df.columns:
-        extra = {"n_labels": "last", "round": "max"}
+        parts.append(last[["n_labels"]].reindex(final.index))
+    extra = {"round": "max"}
     if "query_seconds" in df.columns:
         extra["query_seconds"] = "mean"  # NaN (round 0) skipped: mean per query
     if "train_seconds" in df.columns:

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._paired import paired_comparisons, paired_differences, win_tie_loss
+from ._paired import TOO_FEW_SEEDS, VERDICT_RULE, paired_comparisons, win_tie_loss
 from ._seeds import (
     AGGREGATES,
     SUMMARY_METRICS,
@@ -169,7 +169,7 @@ def _summarize(df, *, baselines, metrics, n_rounds, stats, comparisons=None):
             table[f"{timing}_mean"] = grouped[timing].mean().to_numpy()
             table[f"{timing}_std"] = grouped[timing].std().to_numpy()
     for baseline in baselines:
-        diffs = paired_differences(df, baseline, metrics=metrics)
+        diffs = comparisons[comparisons["baseline"] == baseline]
         if diffs.empty:
             continue
         for metric in metrics:
@@ -224,8 +224,7 @@ def _wtl_section(part, metrics, agg, title):
         rows.append([r["strategy"], int(r["n_seeds"])] + cells)
     return (
         f"### Wins / ties / losses against every other strategy, {title}\n\n"
-        "A win: the 95% bootstrap interval of the paired difference (by seed) "
-        "lies above 0; a loss: below 0; a tie: it contains 0.\n\n"
+        f"{VERDICT_RULE}\n\n"
         f"{_md_table(header, rows)}\n"
     )
 
@@ -337,8 +336,9 @@ def comparisons_markdown(comparisons, *, strategies=None, aggregate="rounds"):
     -------
     text : str
         Per data set (``## <dataset>``) and metric (``###``): strategy,
-        baseline, the mean paired difference with its bootstrap interval, the
-        seeds better / worse, the Wilcoxon p-value, the outcome and the note.
+        baseline, the mean paired difference with its t interval, the seeds
+        better / worse, the Wilcoxon p-value, the verdict (``"tie (too few
+        seeds)"`` when the seeds cannot decide) and its reason.
     """
     part = comparisons[comparisons["aggregate"] == aggregate]
     if strategies is not None:
@@ -352,7 +352,7 @@ def comparisons_markdown(comparisons, *, strategies=None, aggregate="rounds"):
                 "strategy",
                 "baseline",
                 "seeds",
-                "difference [95% CI]",
+                "difference [95% t CI]",
                 "better / worse",
                 "Wilcoxon p",
                 "outcome",
@@ -370,7 +370,7 @@ def comparisons_markdown(comparisons, *, strategies=None, aggregate="rounds"):
                         + _fmt_ci(r.ci_low, r.ci_high, signed=True),
                         f"{r.n_better} / {r.n_worse}",
                         p,
-                        f"**{r.outcome}**" if r.outcome != "tie" else r.outcome,
+                        _outcome_cell(r.outcome, r.note),
                         r.note or "",
                     ]
                 )
@@ -379,6 +379,14 @@ def comparisons_markdown(comparisons, *, strategies=None, aggregate="rounds"):
                 f"{_md_table(header, rows)}\n"
             )
     return "\n".join(out)
+
+
+def _outcome_cell(outcome, note):
+    if outcome != "tie":
+        return f"**{outcome}**"
+    if isinstance(note, str) and note.startswith(TOO_FEW_SEEDS):
+        return f"tie ({TOO_FEW_SEEDS})"
+    return outcome
 
 
 def incomplete_markdown(incomplete):
