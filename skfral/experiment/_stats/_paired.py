@@ -244,7 +244,10 @@ def verdict(differences, *, confidence=0.95):
     ('tie', 'too few seeds')
     """
     confidence = _check_confidence(confidence)
-    d = np.asarray(differences, dtype=float)
+    try:
+        d = np.asarray(differences, dtype=float)
+    except (TypeError, ValueError):
+        d = np.full((0, 0), np.nan)
     if d.ndim != 1 or not np.all(np.isfinite(d)):
         raise ValueError(
             f"differences={differences!r} is invalid: expected a 1-d sequence of "
