@@ -29,6 +29,7 @@ from ._runner import (
 from ._stats import (
     SUMMARY_METRICS,
     VERDICT_RULE,
+    TrivialModelWarning,
     complete_rounds,
     confidence_intervals,
     min_seeds,
@@ -51,6 +52,7 @@ __all__ = [
     "VALIDATION_COLUMNS",
     "SUMMARY_METRICS",
     "TIMING_COLUMNS",
+    "TrivialModelWarning",
     "VERDICT_RULE",
     "complete_rounds",
     "confidence_intervals",

@@ -10,7 +10,7 @@ from .._modal_compat import require_modal
 from ..nn import final_net
 from ..query import STRATEGIES, get_strategy
 from ..utils._validation import take_rows
-from ._columns import report_row
+from ._columns import floor_row, report_row
 from ._registry import build_estimator, load_dataset
 from ._schedule import cell_threads, raise_if_interrupted
 from ._settings import derive_seed, eval_attack_for, seeded
@@ -174,6 +174,7 @@ def run_cell(cell, settings):
                 "n_queried": int(r * settings.budget),
                 "n_pool": int(len(remaining)),
                 **report_row(report, val_report),
+                **floor_row(learner.y_training, sp.y_test, sp.s_test),
                 "query_seconds": query_s,
                 "train_seconds": train_s,
                 "eval_seconds": eval_s,

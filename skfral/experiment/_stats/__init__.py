@@ -9,6 +9,7 @@
 """
 
 from .._plot import plot_learning_curves
+from ._floor import TrivialModelWarning, trivial_strategies, warn_if_trivial
 from ._paired import (
     COMPARISON_COLUMNS,
     OUTCOMES,
@@ -44,6 +45,7 @@ __all__ = [
     "COMPARISON_COLUMNS",
     "OUTCOMES",
     "TOO_FEW_SEEDS",
+    "TrivialModelWarning",
     "VERDICT_RULE",
     "SUMMARY_METRICS",
     "check_results_table",
@@ -59,7 +61,9 @@ __all__ = [
     "signed_rank_test",
     "summarize",
     "summary_markdown",
+    "trivial_strategies",
     "verdict",
+    "warn_if_trivial",
     "win_tie_loss",
     "write_report",
 ]

@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ...metrics import FLOOR_NAMES
+from ._floor import FLOOR_METRIC, floor_values
 from ._paired import TOO_FEW_SEEDS, VERDICT_RULE, paired_comparisons, win_tie_loss
 from ._seeds import (
     AGGREGATES,
@@ -102,7 +104,12 @@ def summarize(
         (:func:`~skfral.experiment.win_tie_loss`); ``query_seconds_mean`` /
         ``_std`` (seconds per query, mean over seeds), ``train_seconds_mean``;
         and for each baseline ``b`` present
-        ``{metric}_{final|rounds}_vs_{b}_mean``, ``_std``, ``_n_better``.
+        ``{metric}_{final|rounds}_vs_{b}_mean``, ``_std``, ``_n_better``;
+        where the table has them, ``floor_accuracy_final_mean``,
+        ``floor_worst_group_accuracy_final_mean`` and
+        ``floor_balanced_accuracy_final_mean``: the majority floor
+        (:func:`skfral.metrics.majority_floor`) of each strategy's final
+        labelled set, mean over seeds.
 
     See Also
     --------
@@ -164,6 +171,12 @@ def _summarize(df, *, baselines, metrics, n_rounds, stats, comparisons=None):
             part = part.set_index(_KEYS).reindex(idx)
             for name in ("wins", "ties", "losses"):
                 table[f"{col}_{name}"] = pd.array(part[name].to_numpy(), dtype="Int64")
+    floors = floor_values(df)
+    if floors is not None:
+        floors = floors.set_index(_KEYS).reindex(idx)
+        for name in FLOOR_NAMES:
+            if name in floors.columns:
+                table[f"{name}_final_mean"] = floors[name].to_numpy()
     for timing in ("query_seconds", "train_seconds"):
         if timing in seeds.columns:
             table[f"{timing}_mean"] = grouped[timing].mean().to_numpy()
@@ -229,6 +242,43 @@ def _wtl_section(part, metrics, agg, title):
     )
 
 
+def _has_floor(part):
+    column = "floor_worst_group_accuracy_final_mean"
+    return column in part.columns and part[column].notna().any()
+
+
+def _floor_section(part):
+    """The majority floor of a data set, and the strategies not above it."""
+    if not _has_floor(part):
+        return None
+    values = ", ".join(
+        f"{name} {part[f'{name}_final_mean'].mean():.3f}"
+        for name in FLOOR_NAMES
+        if f"{name}_final_mean" in part.columns
+    )
+    text = (
+        "### Majority floor\n\n"
+        "The best constant prediction: the labelled set's majority class for "
+        "every test sample (a constant cannot be attacked: its robust accuracy "
+        f"is its clean accuracy). Final round, mean over seeds: {values}.\n"
+    )
+    metric = f"{FLOOR_METRIC}_final_mean"
+    if metric in part.columns:
+        below = part[
+            part[metric] <= part["floor_worst_group_accuracy_final_mean"] + 1e-12
+        ]
+        if len(below):
+            names = ", ".join(
+                f"{r.strategy} ({getattr(r, metric):.3f})"
+                for r in below.itertuples(index=False)
+            )
+            text += (
+                f"\n**Not above the majority floor** ({FLOOR_METRIC}, final "
+                f"round): {names}.\n"
+            )
+    return text
+
+
 def summary_markdown(summary, *, metrics=SUMMARY_METRICS):
     """Markdown text of a :func:`summarize` table, one section per data set.
 
@@ -261,10 +311,16 @@ def summary_markdown(summary, *, metrics=SUMMARY_METRICS):
         section = _wtl_section(part, metrics, "rounds", "mean over rounds")
         if section:
             out.append(section)
+        floor = _floor_section(part)
+        if floor:
+            out.append(floor)
         for agg, title in (("final", "Final round"), ("rounds", "Mean over rounds")):
             header = ["strategy", "seeds", "labels"] + [
                 _SHORT.get(m, m) for m in metrics
             ]
+            show_floor = agg == "final" and _has_floor(part)
+            if show_floor:
+                header.append("majority floor (WG)")
             if agg == "final" and "query_seconds_mean" in part.columns:
                 header.append("query s")
             rows = []
@@ -279,6 +335,8 @@ def summary_markdown(summary, *, metrics=SUMMARY_METRICS):
                     + _fmt_ci(r.get(f"{m}_{agg}_ci_low"), r.get(f"{m}_{agg}_ci_high"))
                     for m in metrics
                 ]
+                if show_floor:
+                    row.append(_fmt(r["floor_worst_group_accuracy_final_mean"], None))
                 if agg == "final" and "query_seconds_mean" in part.columns:
                     row.append(
                         _fmt(r["query_seconds_mean"], r["query_seconds_std"], digits=2)
