@@ -3,6 +3,8 @@
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from ...metrics import WORST_GROUP_METRICS
 from .._plot import CURVE_METRICS, plot_learning_curves
 from ._paired import paired_comparisons
@@ -28,8 +30,62 @@ def _focus(results):
     return None
 
 
+def folder_cells_markdown(results, last_grid):
+    """The line naming the cells of a folder that the latest command did not ask for.
+
+    A run folder grows: a later command may ask for fewer data sets,
+    strategies or seeds than the folder holds, and ``skfral report`` then
+    reports them all. This says which ones come from earlier commands.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The folder's results table.
+    last_grid : mapping or None
+        ``{"datasets": [...], "strategies": [...], "seeds": [...]}``: the
+        grid of the latest command (the manifest's ``last_grid``).
+
+    Returns
+    -------
+    text : str
+        Markdown (empty when every cell was asked for, or the grid is unknown).
+    """
+    if not last_grid:
+        return ""
+    keys = ("dataset", "strategy", "seed")
+    asked = {
+        "dataset": {str(v) for v in last_grid.get("datasets") or []},
+        "strategy": {str(v) for v in last_grid.get("strategies") or []},
+        "seed": {str(v) for v in last_grid.get("seeds") or []},
+    }
+    cells = results[list(keys)].drop_duplicates()
+    extra = np.zeros(len(cells), dtype=bool)
+    names = []
+    for key, title in zip(keys, ("data sets", "strategies", "seeds"), strict=True):
+        values = list(dict.fromkeys(cells[key]))
+        others = [v for v in values if str(v) not in asked[key]]
+        extra |= ~cells[key].astype(str).isin(asked[key]).to_numpy()
+        if others:
+            names.append(f"{title} {', '.join(map(str, others))}")
+    if not extra.any():
+        return ""
+    wanted = "; ".join(
+        f"{title} {', '.join(map(str, last_grid.get(k) or []))}"
+        for k, title in (
+            ("datasets", "data sets"),
+            ("strategies", "strategies"),
+            ("seeds", "seeds"),
+        )
+    )
+    return (
+        f"Cells from earlier commands in this folder: {int(extra.sum())} of "
+        f"{len(cells)} cells ({'; '.join(names)}) were not asked for by the "
+        f"latest command ({wanted}); they are reported with the others.\n"
+    )
+
+
 def _read_run(path):
-    """Results, n_rounds and expected cells of a run folder (from its manifest)."""
+    """Results, n_rounds, expected cells and latest grid of a run folder."""
     from .._store import RunStore, load_results
 
     results = load_results(path)
@@ -44,7 +100,7 @@ def _read_run(path):
             for s in config["strategies"]
             for seed in config["seeds"]
         ]
-    return results, n_rounds, cells
+    return results, n_rounds, cells, manifest.get("last_grid")
 
 
 def write_report(
@@ -62,6 +118,11 @@ def write_report(
     interrupted or growing run), cells that have not finished every round
     are left out and listed by name (data set, strategy, seed, rounds done /
     expected) at the top of ``summary.md``.
+
+    On a run folder grown by several commands, cells that the latest command
+    did not ask for (other data sets, strategies or seeds) are reported too,
+    and a line at the top says which (``Cells from earlier commands in this
+    folder: ...``).
 
     Parameters
     ----------
@@ -115,9 +176,9 @@ def write_report(
     """
     from .._store import atomic_write, slug
 
-    expected = None
+    expected = last_grid = None
     if isinstance(results, str | Path):
-        results, manifest_rounds, expected = _read_run(results)
+        results, manifest_rounds, expected, last_grid = _read_run(results)
         if n_rounds is None:
             n_rounds = manifest_rounds
     metrics = [m for m in SUMMARY_METRICS if m in results.columns]
@@ -142,6 +203,9 @@ def write_report(
             comparisons=comparisons,
         )
     text = "# FRAL results\n\n"
+    from_folder = folder_cells_markdown(full, last_grid)
+    if from_folder:
+        text += from_folder + "\n"
     if len(incomplete):
         text += incomplete_markdown(incomplete) + "\n"
     text += summary_markdown(summary, metrics=metrics)
