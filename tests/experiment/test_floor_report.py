@@ -133,3 +133,34 @@ def test_run_fral_records_the_floor_and_warns():
     worst = min(np.mean(yt[st == g] == c) for g in np.unique(st))
     assert row["floor_worst_group_accuracy"] == pytest.approx(worst)
     assert row["floor_balanced_accuracy"] == pytest.approx(1 / len(np.unique(yt)))
+
+
+@pytest.mark.slow
+def test_cli_run_warns_and_the_report_shows_the_floor(tmp_path):
+    from skfral.experiment._cli import main
+
+    rng = np.random.default_rng(1)
+    n = 240
+    frame = pd.DataFrame(
+        {
+            "x1": rng.standard_normal(n),
+            "x2": rng.standard_normal(n),
+            "group": rng.choice(["a", "b"], n),
+            "label": np.where(rng.random(n) < 0.1, "yes", "no"),  # unrelated to x
+        }
+    )
+    path = tmp_path / "noise.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    argv = ["run", "--data", str(path), "--target", "label", "--sensitive", "group"]
+    argv += ["--strategies", "random", "--seeds", "1", "--rounds", "1"]
+    argv += ["--budget", "5", "--initial-size", "20", "--val-size", "60"]
+    argv += ["--test-size", "60", "--max-epochs", "1", "--attack-steps", "1"]
+    argv += ["--eval-steps", "2", "--torch-threads", "1", "--quiet"]
+    with pytest.warns(TrivialModelWarning) as record:
+        assert main([*argv, "--out", str(out)]) == 0
+    message = str(record[0].message)
+    assert "random" in message and M in message and "majority" in message
+    summary = (out / "summary.md").read_text()
+    assert "### Majority floor" in summary
+    assert "**Not above the majority floor**" in summary

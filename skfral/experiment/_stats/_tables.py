@@ -15,7 +15,13 @@ import pandas as pd
 
 from ...metrics import FLOOR_NAMES
 from ._floor import FLOOR_METRIC, floor_values
-from ._paired import TOO_FEW_SEEDS, VERDICT_RULE, paired_comparisons, win_tie_loss
+from ._paired import (
+    TOO_FEW_SEEDS,
+    VERDICT_RULE,
+    min_seeds,
+    paired_comparisons,
+    win_tie_loss,
+)
 from ._seeds import (
     AGGREGATES,
     SUMMARY_METRICS,
@@ -224,6 +230,19 @@ def _md_table(header, rows):
     return "\n".join(lines)
 
 
+def _too_few_line(part):
+    """A sentence when some strategy has too few seeds for any verdict."""
+    needed = min_seeds()
+    few = part[part["n_seeds"] < needed]
+    if few.empty:
+        return ""
+    names = ", ".join(f"{r.strategy} ({r.n_seeds})" for r in few.itertuples())
+    return (
+        f" Too few seeds for a verdict (fewer than {needed}): {names}; their "
+        "comparisons are ties (too few seeds)."
+    )
+
+
 def _wtl_section(part, metrics, agg, title):
     if not all(f"{m}_{agg}_wins" in part.columns for m in metrics):
         return None
@@ -237,7 +256,7 @@ def _wtl_section(part, metrics, agg, title):
         rows.append([r["strategy"], int(r["n_seeds"])] + cells)
     return (
         f"### Wins / ties / losses against every other strategy, {title}\n\n"
-        f"{VERDICT_RULE}\n\n"
+        f"{VERDICT_RULE}{_too_few_line(part)}\n\n"
         f"{_md_table(header, rows)}\n"
     )
 
