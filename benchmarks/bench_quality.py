@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import machine_line, write_result_file  # noqa: E402
 from skfral.experiment import (  # noqa: E402
+    SUMMARY_METRICS,
     VALIDATION_COLUMNS,
     VERDICT_RULE,
     complete_rounds,
@@ -382,7 +383,7 @@ def cell_values(df):
     regenerate every table and learning curve without the run folders.
     """
     keep = ["dataset", "strategy", "base_strategy", "seed", "round", "n_labels"]
-    keep += list(METRICS) + list(VALIDATION_COLUMNS)
+    keep += list(SUMMARY_METRICS) + list(METRICS) + list(VALIDATION_COLUMNS)
     keep += [
         "majority_class_level",
         "floor_accuracy",
@@ -840,7 +841,7 @@ def lead_figure(df, path=LEAD_FIGURE, lead="jin"):
 
     Mean over seeds with a band of one standard deviation; one colour per
     strategy across panels; the lead strategy drawn thick; dashed, the
-    majority-class level.
+    majority-class level; dash-dot, the majority floor (when recorded).
     """
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -885,6 +886,20 @@ def lead_figure(df, path=LEAD_FIGURE, lead="jin"):
             handles.setdefault(
                 "majority-class level",
                 ax.axhline(level, color="0.3", ls="--", lw=1, label="majority level"),
+            )
+        floor = "floor_worst_group_accuracy"
+        if floor in sub and sub[floor].notna().any():
+            curve = sub.groupby("n_labels")[floor].mean()
+            handles.setdefault(
+                "majority floor",
+                ax.plot(
+                    curve.index,
+                    curve.to_numpy(),
+                    color="black",
+                    ls="-.",
+                    lw=1,
+                    label="majority floor",
+                )[0],
             )
         n = sub.groupby("strategy")["seed"].nunique().max()
         ax.set_title(f"{d} (up to {n} seeds)", fontsize=10)

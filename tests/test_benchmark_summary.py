@@ -123,3 +123,39 @@ def test_lead_figure_draws_one_panel_per_data_set(tmp_path):
 
     image = imread(path)
     assert image.shape[0] > 100 and image.shape[1] > 2 * image.shape[0] * 0.5
+
+
+def test_lead_figure_draws_the_floor_when_recorded(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    drawn = {}
+    real = Figure.legend
+
+    def spy(self, handles, labels, **kw):
+        drawn["labels"] = list(labels)
+        return real(self, handles, labels, **kw)
+
+    monkeypatch.setattr(Figure, "legend", spy)
+    df = _table()
+    df["floor_worst_group_accuracy"] = 0.55
+    bq.lead_figure(df, tmp_path / "lead.png")
+    assert "majority floor" in drawn["labels"]
+    bq.lead_figure(_table(), tmp_path / "lead2.png")
+    assert "majority floor" not in drawn["labels"]
+
+
+def test_report_regenerates_from_the_saved_cell_values(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bq, "FIGURES", tmp_path / "figures")
+    path = tmp_path / "quality_cells.csv"
+    table = _table()
+    table["query_seconds"] = 0.1  # the run's timings, saved with the values
+    table["worst_group_standard_accuracy"] = table["worst_group_robust_accuracy"]
+    bq.cell_values(table).to_csv(path, index=False)
+    bq.main(["--suite", "quality", "--from-csv", str(path), "--seeds", "6"])
+    text = capsys.readouterr().out
+    assert "Verdicts (skfral.experiment.verdict)" in text
+    # JIN +0.1 on 6 seeds of synthetic: a win against entropy from the CSV alone
+    synthetic = text.split("### synthetic")[1].split("### german")[0]
+    assert "**W**" in synthetic
+    assert (tmp_path / "figures" / "quality_synthetic.png").exists()
