@@ -136,9 +136,7 @@ def test_paired_comparison_known_answer_with_exact_wilcoxon():
     assert row["mean"] == pytest.approx(diff.mean())
     assert row["std"] == pytest.approx(diff.std(ddof=1))
     # the verdict's interval: Student t, from scipy directly
-    t_ci = stats.t.interval(
-        0.95, len(diff) - 1, loc=diff.mean(), scale=stats.sem(diff)
-    )
+    t_ci = stats.t.interval(0.95, len(diff) - 1, loc=diff.mean(), scale=stats.sem(diff))
     np.testing.assert_allclose([row["ci_low"], row["ci_high"]], t_ci, atol=1e-12)
     np.testing.assert_allclose(
         [row["boot_low"], row["boot_high"]], _numpy_bootstrap(diff, 3000), atol=1e-12

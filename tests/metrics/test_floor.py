@@ -32,7 +32,9 @@ def test_floor_against_a_brute_force_loop_with_intersections():
     rng = np.random.default_rng(0)
     y_lab = rng.integers(0, 3, 40)
     y = rng.integers(0, 3, 300)
-    sf = pd.DataFrame({"sex": rng.choice(["f", "m"], 300), "age": rng.integers(0, 3, 300)})
+    sf = pd.DataFrame(
+        {"sex": rng.choice(["f", "m"], 300), "age": rng.integers(0, 3, 300)}
+    )
     floor = majority_floor(y_lab, y, sf)
     counts = [np.sum(y_lab == c) for c in range(3)]
     c = int(np.argmax(counts))  # ties: the smallest label, as np.argmax
