@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._common import machine_line, write_result_file  # noqa: E402
 from benchmarks.bench_quality import DEFAULT_SIZES, SIZES  # noqa: E402
 from skfral.experiment import (  # noqa: E402
+    VERDICT_RULE,
     complete_rounds,
     confidence_intervals,
     load_results,
@@ -288,7 +289,7 @@ def dataset_section(sub, dataset):
             rows.append(row)
     parts += [
         "Paired differences (variant - reference), mean over rounds, with the 95% "
-        "bootstrap CI over seeds and the seeds where the variant was better:",
+        "t CI over seeds and the seeds where the variant was better:",
         "",
         _md(header, rows),
         "",
@@ -297,7 +298,7 @@ def dataset_section(sub, dataset):
     if not w.empty:
         cols = [c for c in ("strategy", "metric", "wins", "ties", "losses") if c in w]
         parts += [
-            "Win/tie/loss against every other strategy (a win: CI above 0):",
+            f"Win/tie/loss against every other strategy. {VERDICT_RULE}",
             "",
             w[cols].to_markdown(index=False),
             "",
@@ -326,7 +327,10 @@ def validation_ranking(df):
     table["all data sets"] = table.mean(axis=1).where(everywhere)
     table["where run"] = table.drop(columns="all data sets").mean(axis=1)
     table["n data sets"] = (
-        table.drop(columns=["all data sets", "where run"]).notna().sum(axis=1).astype(int)
+        table.drop(columns=["all data sets", "where run"])
+        .notna()
+        .sum(axis=1)
+        .astype(int)
     )
     return pd.concat(
         [

@@ -22,8 +22,9 @@ evaluation), ``--rounds`` rounds of ``--budget`` labels after
 mean-over-rounds worst-group standard and robust accuracy and their balanced
 versions: the mean over seeds with a 95% bootstrap confidence interval; the
 paired difference (by seed) of ``jin`` and ``jin_paper`` against every other
-strategy with its interval and a Wilcoxon signed-rank test; the win/tie/loss
-table (a win: the interval of the paired difference lies above 0); the
+strategy with its t interval and an exact Wilcoxon signed-rank test; the
+win/tie/loss table (``skfral.experiment.verdict``: the t interval and the test
+agree, at least 6 non-zero differences); the
 majority-class reference level; query seconds. The ablation ranks JIN's
 variants on the **validation** columns only; defaults are chosen from that
 ranking, never from the test set.
@@ -43,7 +44,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import machine_line, write_result_file  # noqa: E402
 from skfral.experiment import (  # noqa: E402
+    SUMMARY_METRICS,
     VALIDATION_COLUMNS,
+    VERDICT_RULE,
     complete_rounds,
     confidence_intervals,
     load_results,
@@ -52,6 +55,7 @@ from skfral.experiment import (  # noqa: E402
     run_fral,
     win_tie_loss,
 )
+from skfral.experiment._stats import TOO_FEW_SEEDS  # noqa: E402
 
 FIGURES = Path(__file__).with_name("results") / "figures"
 
@@ -362,6 +366,35 @@ def _ci(mean, low, high, signed=False):
     return f"{mean:{f}}"
 
 
+def verdict_mark(outcome, note, *, tie=""):
+    """The cell mark of a comparison: **W**, **L**, ``tie``, or too few seeds."""
+    if outcome in ("win", "loss"):
+        return {"win": "**W**", "loss": "**L**"}[outcome]
+    if isinstance(note, str) and note.startswith(TOO_FEW_SEEDS):
+        return "T (too few seeds)"
+    return tie
+
+
+def cell_values(df):
+    """The per-round values the tables are made of: what ``--from-csv`` reads.
+
+    One row per (dataset, strategy, seed, round) with the summary metrics,
+    the labels, the reference levels and the query seconds: enough to
+    regenerate every table and learning curve without the run folders.
+    """
+    keep = ["dataset", "strategy", "base_strategy", "seed", "round", "n_labels"]
+    keep += list(SUMMARY_METRICS) + list(METRICS) + list(VALIDATION_COLUMNS)
+    keep += [
+        "majority_class_level",
+        "floor_accuracy",
+        "floor_worst_group_accuracy",
+        "floor_balanced_accuracy",
+        "query_seconds",
+    ]
+    keep = list(dict.fromkeys(c for c in keep if c in df.columns))
+    return df[keep].sort_values(["dataset", "strategy", "seed", "round"])
+
+
 def completeness(df, incomplete, args):
     """Which cells and seeds the tables rest on."""
     lines = []
@@ -454,8 +487,7 @@ def dataset_section(sub, dataset, args, apgd=None):
     parts += [
         "#### Wins / ties / losses against every other strategy (mean over rounds)",
         "",
-        "A win: the 95% bootstrap CI of the paired difference (by seed) lies above "
-        "0; a loss: below 0; a tie: it contains 0.",
+        VERDICT_RULE,
         "",
         _md(header, rows),
         "",
@@ -476,18 +508,19 @@ def dataset_section(sub, dataset, args, apgd=None):
                     & (comps["aggregate"] == "rounds")
                 ].iloc[0]
                 p = "-" if not pd.notna(r["p_value"]) else f"{r['p_value']:.3f}"
-                mark = {"win": " **W**", "loss": " **L**"}.get(r["outcome"], "")
+                mark = verdict_mark(r["outcome"], r["note"])
+                mark = f" {mark}" if mark else ""
                 row.append(
                     f"{_ci(r['mean'], r['ci_low'], r['ci_high'], signed=True)} "
                     f"p={p} ({r['n_better']}/{r['n_seeds']}){mark}"
                 )
-                if r["note"]:
-                    for part in r["note"].split("; "):
-                        notes.setdefault(baseline, dict.fromkeys([]))[part] = None
+                if "zero difference" in (r["note"] or ""):
+                    part = r["note"].split("; ")[-1]
+                    notes.setdefault(baseline, dict.fromkeys([]))[part] = None
             rows.append(row)
         parts += [
             f"#### {focus} minus each baseline, mean over rounds: paired difference "
-            "[95% CI], Wilcoxon p, (seeds better / seeds), W = win, L = loss",
+            "[95% t CI], Wilcoxon p, (seeds better / seeds), W = win, L = loss",
             "",
             _md(header, rows),
             "",
@@ -734,8 +767,9 @@ def lead_summary(df, lead="jin"):
     """RST tables: ``lead`` minus every other strategy, per data set, with CIs.
 
     One table per robust worst-group metric (mean over rounds): each cell is
-    the paired difference by seed with its 95% bootstrap CI and W (CI above
-    0), T or L (CI below 0); the last row counts them. Strategies not run on a
+    the paired difference by seed with its 95% t CI and the verdict
+    (``skfral.experiment.verdict``): W, T (or "T (too few seeds)") or L; the
+    last row counts them. Strategies not run on a
     data set say why (identical to entropy on two classes) or "not run yet".
     """
     datasets = [d for d in SUITES["quality"][1] if d in set(df["dataset"])]
@@ -778,7 +812,7 @@ def lead_summary(df, lead="jin"):
                 col = columns[d]
                 if b in col.index:
                     r = col.loc[b]
-                    mark = {"win": "**W**", "loss": "**L**"}.get(r["outcome"], "T")
+                    mark = verdict_mark(r["outcome"], r["note"], tie="T")
                     text = _ci(r["mean"], r["ci_low"], r["ci_high"], signed=True)
                     seeds = int(r["n_seeds"])
                     extra = f" ({seeds} seeds)" if seeds != lead_seeds[d] else ""
@@ -795,7 +829,8 @@ def lead_summary(df, lead="jin"):
                 header,
                 rows,
                 f"``{lead}`` minus each baseline: {SHORT[m]} accuracy, mean over "
-                "rounds, paired by seed [95% bootstrap CI]",
+                "rounds, paired by seed [95% t CI]; W / L: t interval and "
+                "Wilcoxon test agree, at least 6 seeds",
             )
         )
     return "\n\n".join(tables) + "\n"
@@ -806,7 +841,7 @@ def lead_figure(df, path=LEAD_FIGURE, lead="jin"):
 
     Mean over seeds with a band of one standard deviation; one colour per
     strategy across panels; the lead strategy drawn thick; dashed, the
-    majority-class level.
+    majority-class level; dash-dot, the majority floor (when recorded).
     """
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -852,6 +887,20 @@ def lead_figure(df, path=LEAD_FIGURE, lead="jin"):
                 "majority-class level",
                 ax.axhline(level, color="0.3", ls="--", lw=1, label="majority level"),
             )
+        floor = "floor_worst_group_accuracy"
+        if floor in sub and sub[floor].notna().any():
+            curve = sub.groupby("n_labels")[floor].mean()
+            handles.setdefault(
+                "majority floor",
+                ax.plot(
+                    curve.index,
+                    curve.to_numpy(),
+                    color="black",
+                    ls="-.",
+                    lw=1,
+                    label="majority floor",
+                )[0],
+            )
         n = sub.groupby("strategy")["seed"].nunique().max()
         ax.set_title(f"{d} (up to {n} seeds)", fontsize=10)
         ax.set_xlabel("labels used")
@@ -881,7 +930,11 @@ def update_readme(table, readme=README):
 
 
 def report(args):
-    df, incomplete = load_partial(args)
+    if args.from_csv:
+        df, incomplete = complete_rounds(pd.read_csv(args.from_csv))
+        args.with_apgd, args.apgd_final = None, False  # those need the run folders
+    else:
+        df, incomplete = load_partial(args)
     if df is None or df.empty:
         return "No complete cell yet under --out."
     apgd = None
@@ -897,11 +950,13 @@ def report(args):
         "test set. Each (strategy, seed) curve is reduced to its mean over rounds "
         "0..R (and its final round); the tables give the mean over seeds with a 95% "
         "percentile bootstrap CI (10,000 resamples of the seeds, seeded), paired "
-        "differences by seed with their bootstrap CI and a two-sided Wilcoxon "
-        "signed-rank test (scipy), and wins / ties / losses (a win: the CI of the "
-        "paired difference lies above 0). Only complete cells are used. Query "
+        "differences by seed with their 95% t CI and a two-sided exact Wilcoxon "
+        "signed-rank test, and wins / ties / losses. Only complete cells are used; "
+        f"per-round values in results/{args.suite}_cells.csv. Query "
         "seconds are wall-clock times per query on the machine above, shared with "
         "other jobs while this ran: compare them within one table only.",
+        "",
+        f"Verdicts (skfral.experiment.verdict): {VERDICT_RULE}",
         "",
         *([args.note, ""] if args.note else []),
         "Completeness at the time of writing:",
@@ -1011,6 +1066,13 @@ def main(argv=None):
     )
     parser.add_argument("--note", default=None, help="a line added to the report")
     parser.add_argument(
+        "--from-csv",
+        default=None,
+        help="report from a per-round CSV written by --write "
+        "(benchmarks/results/<suite>_cells.csv) instead of the run folders; "
+        "implies --report-only (no APGD columns: they need the saved nets)",
+    )
+    parser.add_argument(
         "--lead-summary",
         action="store_true",
         help="quality suite: rewrite README.rst's results tables (between the "
@@ -1030,6 +1092,8 @@ def main(argv=None):
         args.seeds = DEFAULT_SEEDS[args.suite]
     if args.apgd_final is None:
         args.apgd_final = args.suite == "quality"
+    if args.from_csv:
+        args.report_only = True
     if not args.report_only:
         run_suite(args)
         if args.eval_attack != "pgd":
@@ -1039,8 +1103,20 @@ def main(argv=None):
     if args.write:
         path = write_result_file(f"{args.suite}.md", text, title=TITLES[args.suite])
         print(f"wrote {path}", file=sys.stderr)
+        if not args.from_csv:
+            df, _ = load_partial(args)
+            if df is not None and not df.empty:
+                csv = path.with_name(f"{args.suite}_cells.csv")
+                tmp = csv.with_name(f".{csv.name}.tmp")
+                cell_values(df).to_csv(tmp, index=False)
+                tmp.replace(csv)
+                print(f"wrote {csv}", file=sys.stderr)
     if args.lead_summary:
-        df, _ = load_partial(args)
+        df, _ = (
+            complete_rounds(pd.read_csv(args.from_csv))
+            if args.from_csv
+            else load_partial(args)
+        )
         update_readme(lead_summary(df, lead=args.lead))
         print(
             f"updated {README} and {lead_figure(df, lead=args.lead)}", file=sys.stderr

@@ -66,7 +66,30 @@ def test_lead_summary_marks_a_baseline_with_fewer_seeds():
     df = _table()
     df = df[~((df["strategy"] == "entropy") & (df["seed"] == 5))]
     text = bq.lead_summary(df, lead="jin")
-    assert "+0.100 [+0.100, +0.100] **W** (5 seeds)" in text
+    # 5 paired seeds: fewer than 6 non-zero differences can never be a win
+    assert "+0.100 [+0.100, +0.100] T (too few seeds) (5 seeds)" in text
+
+
+def test_report_marks_come_from_the_one_verdict_rule():
+    from skfral.experiment import verdict
+
+    for diffs in ([0.1] * 6, [-0.1] * 6, [0.1] * 5, [0.1, -0.1] * 3):
+        outcome, reason = verdict(diffs)
+        expected = {"win": "**W**", "loss": "**L**"}.get(outcome)
+        if expected is None:
+            expected = "T (too few seeds)" if len(diffs) == 5 else "T"
+        assert bq.verdict_mark(outcome, reason, tie="T") == expected, diffs
+
+
+def test_cell_values_keep_what_the_tables_need():
+    df = _table()
+    df["extra"] = 1.0
+    cells = bq.cell_values(df)
+    assert "extra" not in cells.columns
+    # W/T/L from the saved values equal those from the full table
+    a = bq.lead_summary(df, lead="jin")
+    b = bq.lead_summary(cells.reset_index(drop=True), lead="jin")
+    assert a == b
 
 
 def test_update_readme_replaces_only_the_marked_block(tmp_path):
@@ -100,3 +123,39 @@ def test_lead_figure_draws_one_panel_per_data_set(tmp_path):
 
     image = imread(path)
     assert image.shape[0] > 100 and image.shape[1] > 2 * image.shape[0] * 0.5
+
+
+def test_lead_figure_draws_the_floor_when_recorded(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    drawn = {}
+    real = Figure.legend
+
+    def spy(self, handles, labels, **kw):
+        drawn["labels"] = list(labels)
+        return real(self, handles, labels, **kw)
+
+    monkeypatch.setattr(Figure, "legend", spy)
+    df = _table()
+    df["floor_worst_group_accuracy"] = 0.55
+    bq.lead_figure(df, tmp_path / "lead.png")
+    assert "majority floor" in drawn["labels"]
+    bq.lead_figure(_table(), tmp_path / "lead2.png")
+    assert "majority floor" not in drawn["labels"]
+
+
+def test_report_regenerates_from_the_saved_cell_values(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bq, "FIGURES", tmp_path / "figures")
+    path = tmp_path / "quality_cells.csv"
+    table = _table()
+    table["query_seconds"] = 0.1  # the run's timings, saved with the values
+    table["worst_group_standard_accuracy"] = table["worst_group_robust_accuracy"]
+    bq.cell_values(table).to_csv(path, index=False)
+    bq.main(["--suite", "quality", "--from-csv", str(path), "--seeds", "6"])
+    text = capsys.readouterr().out
+    assert "Verdicts (skfral.experiment.verdict)" in text
+    # JIN +0.1 on 6 seeds of synthetic: a win against entropy from the CSV alone
+    synthetic = text.split("### synthetic")[1].split("### german")[0]
+    assert "**W**" in synthetic
+    assert (tmp_path / "figures" / "quality_synthetic.png").exists()

@@ -113,10 +113,11 @@ plt.show()
 # Paired comparisons
 # ------------------
 # JIN minus each baseline, paired by seed, on the mean over rounds: the
-# mean difference, its bootstrap interval over seeds, the Wilcoxon test and
-# the outcome (win when the interval lies above 0). With two seeds the
-# interval is barely informative and the test cannot reach significance (the
-# ``note`` column says so): use ten seeds for claims, as the benchmark does.
+# mean difference, its t interval over seeds, the Wilcoxon test and the
+# verdict of :func:`~skfral.experiment.verdict` (a win needs both the interval
+# above 0 and p < 0.05). With two seeds the verdict is always a tie, "too few
+# seeds" (the ``note`` column says so): use ten seeds for claims, as the
+# benchmark does.
 comparisons = paired_comparisons(
     results, metrics=["worst_group_robust_accuracy"], aggregates="rounds", n_boot=2000
 )

@@ -6,10 +6,11 @@
 - :func:`summarize`, :func:`paired_differences`, :func:`plot_learning_curves`:
   the summary table (final round and mean over rounds, paired differences
   against a baseline) and learning curves.
-- :func:`confidence_intervals`, :func:`paired_comparisons`,
+- :func:`confidence_intervals`, :func:`paired_comparisons`, :func:`verdict`,
   :func:`win_tie_loss`, :func:`complete_rounds`: bootstrap intervals over
-  seeds, paired Wilcoxon tests against every other strategy, the
-  win/tie/loss table, and what an interrupted run can be summarised on.
+  seeds, paired t intervals and Wilcoxon tests against every other strategy,
+  the one win/tie/loss rule and its table, and what an interrupted run can be
+  summarised on.
 - :class:`FRALRecorder`: the same tidy table from a user's own loop.
 - :data:`DATASETS`, :func:`load_dataset`, :func:`default_estimator`: the named
   data sets and the default robust nets.
@@ -26,21 +27,23 @@ from ._runner import (
     run_fral,
 )
 from ._stats import (
+    SUMMARY_METRICS,
+    VERDICT_RULE,
+    TrivialModelWarning,
     complete_rounds,
     confidence_intervals,
+    min_seeds,
     paired_comparisons,
-    per_seed,
-    win_tie_loss,
-)
-from ._store import load_results
-from ._summary import (
-    SUMMARY_METRICS,
     paired_differences,
+    per_seed,
     plot_learning_curves,
     summarize,
     summary_markdown,
+    verdict,
+    win_tie_loss,
     write_report,
 )
+from ._store import load_results
 
 __all__ = [
     "DATASETS",
@@ -49,6 +52,8 @@ __all__ = [
     "VALIDATION_COLUMNS",
     "SUMMARY_METRICS",
     "TIMING_COLUMNS",
+    "TrivialModelWarning",
+    "VERDICT_RULE",
     "complete_rounds",
     "confidence_intervals",
     "dataset_names",
@@ -56,6 +61,7 @@ __all__ = [
     "derive_seed",
     "load_dataset",
     "load_results",
+    "min_seeds",
     "paired_comparisons",
     "paired_differences",
     "per_seed",
@@ -63,6 +69,7 @@ __all__ = [
     "run_fral",
     "summarize",
     "summary_markdown",
+    "verdict",
     "win_tie_loss",
     "write_report",
 ]

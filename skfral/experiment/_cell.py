@@ -14,7 +14,7 @@ from ..metrics import fairness_report
 from ..nn import final_net, get_net_state, set_net_state, set_torch_threads
 from ..query import STRATEGIES, get_strategy
 from ..utils._validation import take_rows
-from ._columns import report_row
+from ._columns import floor_row, report_row
 from ._interrupt import interrupt_guard, raise_if_interrupted
 from ._registry import build_estimator, load_dataset
 from ._schedule import cell_threads
@@ -300,6 +300,7 @@ class _CellRun:
             "n_queried": int(r * self.settings.budget),
             "n_pool": int(len(self.remaining)),
             **report_row(report, val_report),
+            **floor_row(learner.y_training, sp.y_test, sp.s_test),
             "query_seconds": query_s,
             "train_seconds": train_s,
             "eval_seconds": eval_s,

@@ -2,14 +2,22 @@
 
 import numpy as np
 
-from ..metrics import GROUP_NAME_KEYS, METRIC_NAMES, WORST_GROUP_METRICS
+from ..metrics import (
+    FLOOR_NAMES,
+    GROUP_NAME_KEYS,
+    METRIC_NAMES,
+    WORST_GROUP_METRICS,
+    majority_floor,
+)
 
 __all__ = [
+    "FLOOR_COLUMNS",
     "ID_COLUMNS",
     "METRIC_COLUMNS",
     "RESULT_COLUMNS",
     "TIMING_COLUMNS",
     "VALIDATION_COLUMNS",
+    "floor_row",
     "report_row",
 ]
 
@@ -28,12 +36,18 @@ METRIC_COLUMNS = METRIC_NAMES + GROUP_NAME_KEYS + ("n_test", "n_groups")
 """Test-set columns: :data:`skfral.metrics.METRIC_NAMES` as
 :func:`skfral.metrics.fairness_report` writes them, the worst groups' names
 and the test set's sample and group counts."""
+FLOOR_COLUMNS = FLOOR_NAMES
+"""The majority floor of the round (:func:`skfral.metrics.majority_floor`): the
+test accuracy, worst-group accuracy and balanced accuracy of predicting the
+labelled set's majority class for every sample (NaN where not recorded)."""
 VALIDATION_COLUMNS = tuple(f"val_{name}" for name in WORST_GROUP_METRICS)
 """The same worst-group metrics on the validation set: what defaults and
 variants are chosen from (never the test set)."""
 TIMING_COLUMNS = ("query_seconds", "train_seconds", "eval_seconds")
 """Wall-clock columns: the only ones that differ between identical runs."""
-RESULT_COLUMNS = ID_COLUMNS + METRIC_COLUMNS + VALIDATION_COLUMNS + TIMING_COLUMNS
+RESULT_COLUMNS = (
+    ID_COLUMNS + METRIC_COLUMNS + FLOOR_COLUMNS + VALIDATION_COLUMNS + TIMING_COLUMNS
+)
 """Columns of the table returned by :func:`~skfral.experiment.run_fral`, in order."""
 
 _COUNTS = {"n_test": "n_samples", "n_groups": "n_groups"}
@@ -64,3 +78,8 @@ def report_row(report, val_report):
     for key in VALIDATION_COLUMNS:
         row[key] = val_report.get(key[len("val_") :], np.nan)
     return row
+
+
+def floor_row(y_labelled, y_test, sensitive_features):
+    """:data:`FLOOR_COLUMNS` of one round (see :func:`skfral.metrics.majority_floor`)."""
+    return majority_floor(y_labelled, y_test, sensitive_features)

@@ -52,6 +52,10 @@ def _registry_classes(dataset, load):
     return _CLASS_COUNTS[dataset]
 
 
+def _has(df, column):
+    return column in df.columns and df[column].notna().any()
+
+
 def _draw(ax, df, metric, *, title=None, n_classes=None):
     if metric not in df.columns:
         raise ValueError(f"metric={metric!r} is not a column of the results table.")
@@ -91,6 +95,22 @@ def _draw(ax, df, metric, *, title=None, n_classes=None):
             linewidth=1,
             label="majority-class level",
         )
+    if "balanced" not in metric and _has(df, "floor_worst_group_accuracy"):
+        # the best constant prediction: the labelled set's majority class for
+        # every sample (its robust accuracy is its clean accuracy)
+        floor = (
+            df.groupby("round")
+            .agg(x=("n_labels", "mean"), y=("floor_worst_group_accuracy", "mean"))
+            .sort_index()
+        )
+        ax.plot(
+            floor["x"].to_numpy(),
+            floor["y"].to_numpy(),
+            color="black",
+            linestyle="-.",
+            linewidth=1.2,
+            label="majority floor (labelled set's class for all)",
+        )
     ax.set_xlabel("labels used")
     ax.set_ylabel("accuracy")
     ax.set_title(title or _TITLES.get(metric, metric), fontsize=10)
@@ -103,9 +123,13 @@ def plot_learning_curves(
 ):
     """Worst-group accuracy against labels used: mean over seeds with a +-std band.
 
-    One line per strategy, and the trivial rule's level as a reference line:
-    on plain accuracy panels the majority-class level (the worst-group
-    accuracy of predicting each group's majority class, dashed); on balanced
+    One line per strategy, and the trivial rules as reference lines: on plain
+    accuracy panels the majority floor where the table has it (the
+    worst-group accuracy of predicting the labelled set's majority class for
+    every sample, round by round: ``floor_worst_group_accuracy``, dash-dot;
+    a model at or below it does no better than a constant) and the
+    majority-class level (predicting each group's own majority class of the
+    test labels, an oracle, dashed); on balanced
     accuracy panels the balanced trivial level ``1/k`` for ``k`` classes
     (dotted), since a constant prediction has balanced accuracy ``1/k``
     whatever the class frequencies (0.5 on Adult, where the plain majority

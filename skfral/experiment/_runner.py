@@ -38,6 +38,7 @@ from ._settings import (
     estimator_description,
     eval_attack_for,
 )
+from ._stats import warn_if_trivial
 from ._store import CellStore, RunStore, row_from_record
 
 __all__ = [
@@ -323,6 +324,7 @@ def run_fral(
         df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
         if out_dir is not None:
             RunStore(out_dir).write_results(df, n_rounds=n_rounds)
+    warn_if_trivial(df)  # TrivialModelWarning: not above the majority floor
     return df
 
 

@@ -281,6 +281,7 @@ class RunStore:
         digest = config_hash(_shared(config))
         manifest = self.read_manifest()
         merged = config
+        last = {k: list(config.get(k) or []) for k in GRID_KEYS}  # this call's grid
         if manifest is not None:
             old = manifest.get("config", {})
             changed = []
@@ -304,7 +305,8 @@ class RunStore:
                 manifest = None
             else:
                 merged = _merge_grid(old, config)
-                if jsonable(merged) == jsonable(old):
+                same_last = jsonable(manifest.get("last_grid")) == jsonable(last)
+                if jsonable(merged) == jsonable(old) and same_last:
                     return digest
         self.root.mkdir(parents=True, exist_ok=True)
         atomic_write(
@@ -315,6 +317,7 @@ class RunStore:
                     "skfral_version": version,
                     "config_hash": digest,
                     "config": merged,
+                    "last_grid": last,
                 }
             ),
         )

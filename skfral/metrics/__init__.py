@@ -11,7 +11,9 @@ and under a white-box attack, from fairlearn ``MetricFrame`` s.
   over attack radii, worst group marked.
 - :func:`worst_group` / :func:`group_scores`: groups ranked worst first, for
   query strategies (criteria: :data:`GROUP_CRITERIA`).
-- :func:`majority_class_levels`: accuracy of predicting each group's majority class.
+- :func:`majority_class_levels`: accuracy of predicting each group's majority class;
+  :func:`majority_floor`: of predicting the labelled set's majority class for
+  every sample (the best constant prediction, the floor a model must beat).
 - :func:`make_worst_group_scorer` and the ready scorers, for GridSearchCV with
   metadata routing.
 - :func:`plot_group_accuracy`: grouped bars, clean beside adversarial.
@@ -25,6 +27,7 @@ batch, so memory does not grow with the number of samples.
 
 from ._checks import check_batch_size  # noqa: F401 (for skfral.query, not in __all__)
 from ._curve import robustness_curve
+from ._floor import FLOOR_NAMES, majority_floor
 from ._frames import RobustMetricFrame, robust_metric_frame, worst_group
 from ._groups import group_scores, majority_class_levels
 from ._names import (
@@ -44,6 +47,7 @@ from ._scorers import (
 from ._stream import predict_clean_and_adv  # noqa: F401 (for skfral.query, not in __all__)
 
 __all__ = [
+    "FLOOR_NAMES",
     "GROUP_CRITERIA",
     "GROUP_NAME_KEYS",
     "METRIC_NAMES",
@@ -54,6 +58,7 @@ __all__ = [
     "fairness_report",
     "group_scores",
     "majority_class_levels",
+    "majority_floor",
     "make_worst_group_scorer",
     "plot_group_accuracy",
     "plot_robustness_curve",

@@ -135,13 +135,17 @@ def test_paired_comparison_known_answer_with_exact_wilcoxon():
     assert p_value == pytest.approx(4 / 128)  # W- = 1: {}, {1} on either side
     assert row["mean"] == pytest.approx(diff.mean())
     assert row["std"] == pytest.approx(diff.std(ddof=1))
+    # the verdict's interval: Student t, from scipy directly
+    t_ci = stats.t.interval(0.95, len(diff) - 1, loc=diff.mean(), scale=stats.sem(diff))
+    np.testing.assert_allclose([row["ci_low"], row["ci_high"]], t_ci, atol=1e-12)
     np.testing.assert_allclose(
-        [row["ci_low"], row["ci_high"]], _numpy_bootstrap(diff, 3000), atol=1e-12
+        [row["boot_low"], row["boot_high"]], _numpy_bootstrap(diff, 3000), atol=1e-12
     )
     assert (row["n_better"], row["n_worse"], row["n_seeds"]) == (6, 1, 7)
-    assert row["outcome"] == "win"  # the interval above is positive
-    assert row["ci_low"] > 0
-    assert row["note"] == ""
+    # t interval above 0 and p = 4/128 < 0.05 with 7 >= 6 non-zero differences
+    assert t_ci[0] > 0
+    assert row["outcome"] == "win"
+    assert row["note"].startswith("the 95% t interval excludes 0 and Wilcoxon p")
     mirror = out[(out["strategy"] == "random") & (out["baseline"] == "jin")].iloc[0]
     assert mirror["outcome"] == "loss"
     assert mirror["mean"] == pytest.approx(-diff.mean())
@@ -167,7 +171,8 @@ def test_few_seeds_and_zero_differences_are_named_in_the_note():
     row = paired_comparisons(df, metrics=[M], aggregates="final", n_boot=200)
     row = row[row["strategy"] == "jin"].iloc[0]
     assert "1 zero difference(s) dropped" in row["note"]
-    assert "4 non-zero difference(s) (< 6): p cannot fall below 0.05" in row["note"]
+    assert row["note"].startswith("too few seeds: 4 non-zero difference(s) < 6")
+    assert row["outcome"] == "tie"
     # scipy on the four non-zero differences (zeros dropped), computed directly
     ref = stats.wilcoxon([0.1, 0.1, 0.1, 0.1])
     assert row["p_value"] == pytest.approx(ref.pvalue)
@@ -183,7 +188,8 @@ def test_pairs_use_shared_seeds_only():
         _table({"random": [0.5], "jin": [0.6]}), metrics=[M], aggregates="final"
     )
     assert one.loc[0, "outcome"] == "tie"
-    assert "1 shared seed(s): no interval" in one.loc[0, "note"]
+    assert one.loc[0, "note"].startswith("too few seeds: 1 non-zero difference(s)")
+    assert np.isnan(one.loc[0, "ci_low"])
 
 
 def test_baselines_argument_restricts_the_columns():
@@ -210,10 +216,18 @@ def test_win_tie_loss_counts_from_the_definition():
         }
     )
     comps = paired_comparisons(df, metrics=[M], aggregates="final", n_boot=2000)
-    # outcomes by the definition, from the intervals in the table
+    # outcomes by the definition: the t interval (scipy) excludes 0 and the
+    # exact Wilcoxon p (enumerated) is below 0.05, with >= 6 non-zero values
     expected = {}
     for r in comps.itertuples():
-        kind = "win" if r.ci_low > 0 else "loss" if r.ci_high < 0 else "tie"
+        d = df[df["strategy"] == r.strategy][M].to_numpy() - (
+            df[df["strategy"] == r.baseline][M].to_numpy()
+        )
+        low, high = stats.t.interval(0.95, 7, loc=d.mean(), scale=stats.sem(d))
+        p = _exact_wilcoxon(d)[1]
+        assert r.ci_low == pytest.approx(low) and r.p_value == pytest.approx(p)
+        sure = p < 0.05 and np.count_nonzero(d) >= 6
+        kind = "win" if sure and low > 0 else "loss" if sure and high < 0 else "tie"
         expected.setdefault(r.strategy, []).append(kind)
     wtl = win_tie_loss(comps).set_index("strategy")
     for strategy, kinds in expected.items():

@@ -173,3 +173,11 @@ def test_summarize_adds_intervals_and_win_tie_loss_columns():
     assert jin[f"{col}_wins"] + jin[f"{col}_ties"] + jin[f"{col}_losses"] == 2
     text = summary_markdown(s, metrics=["worst_group_robust_accuracy"])
     assert "Wins / ties / losses against every other strategy" in text
+
+
+def test_summary_says_when_seeds_are_too_few_for_a_verdict():
+    # three seeds: fewer than the 6 non-zero differences a verdict needs
+    s = summarize(_table(), n_boot=50)
+    text = summary_markdown(s)
+    assert "Too few seeds for a verdict (fewer than 6): random (3)" in text
+    assert (s["worst_group_robust_accuracy_rounds_wins"] == 0).all()
