@@ -7,14 +7,16 @@ downloaded. numpy, pandas, scikit-learn and PIL only (no torch).
 """
 
 from ._bundled_tables import load_adult, load_german_credit
+from ._celeba import load_celeba
 from ._digits import load_group_digits
-from ._faces import load_celeba, load_fairface, load_utkface
+from ._fairface import load_fairface
 from ._image_folder import load_image_folder, make_face_folder
 from ._images import LazyImageArray
 from ._split import fral_split
 from ._synthetic import make_fral_classification
 from ._table_preprocessor import make_tabular_preprocessor
 from ._user_table import load_table
+from ._utkface import load_utkface
 
 __all__ = [
     "LazyImageArray",
