@@ -12,13 +12,14 @@ from ._digits import load_group_digits
 from ._fairface import load_fairface
 from ._image_folder import load_image_folder, make_face_folder
 from ._images import LazyImageArray
-from ._split import fral_split
+from ._split import SmallGroupWarning, fral_split, merge_small_groups
 from ._synthetic import make_fral_classification
 from ._table_preprocessor import make_tabular_preprocessor
 from ._user_table import load_table
 from ._utkface import load_utkface
 
 __all__ = [
+    "SmallGroupWarning",
     "LazyImageArray",
     "fral_split",
     "load_adult",
@@ -32,4 +33,5 @@ __all__ = [
     "make_face_folder",
     "make_fral_classification",
     "make_tabular_preprocessor",
+    "merge_small_groups",
 ]
