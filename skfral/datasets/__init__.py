@@ -12,6 +12,7 @@ from ._digits import load_group_digits
 from ._fairface import load_fairface
 from ._image_folder import load_image_folder, make_face_folder
 from ._images import LazyImageArray
+from ._misleading_columns import MisleadingColumnWarning
 from ._split import SmallGroupWarning, fral_split, merge_small_groups
 from ._synthetic import make_fral_classification
 from ._table_preprocessor import make_tabular_preprocessor
@@ -21,6 +22,7 @@ from ._utkface import load_utkface
 __all__ = [
     "SmallGroupWarning",
     "LazyImageArray",
+    "MisleadingColumnWarning",
     "fral_split",
     "load_adult",
     "load_celeba",

@@ -6,8 +6,6 @@ column a ValueError (or a warning) naming the column and the fix. numpy and
 pandas only.
 """
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -165,6 +163,25 @@ def _check_target(y, target):
     return counts
 
 
+def _binning_hint(name, column, n_groups):
+    """The error for a numeric group column with many values (e.g. age)."""
+    values = column.to_numpy(dtype=float)
+    cuts = np.unique(np.quantile(values, [0.25, 0.5, 0.75]))
+    whole = bool(np.all(np.equal(np.floor(values), values)))
+    cuts = np.unique(np.round(cuts) if whole else np.round(cuts, 2))
+    shown = ", ".join(f"{c:g}" for c in cuts)
+    low, high = f"{values.min():g}", f"{values.max():g}"
+    return (
+        f"sensitive={name!r} is numeric with {n_groups} distinct values (from {low} "
+        f"to {high}), which would make {n_groups} groups of a few rows each: "
+        "expected a few groups. Bin it into a new column first, e.g. with pandas "
+        f'(cut at its quartiles): df["{name}_group"] = pd.cut(df["{name}"], '
+        f"bins=[-np.inf, {shown}, np.inf], right=False).astype(str); save the "
+        f"table and pass --sensitive {name}_group (sensitive={name + '_group'!r}). "
+        "If the numbers are group codes, save them as text."
+    )
+
+
 def _check_sensitive(frame, names):
     for name in names:
         column = frame[name]
@@ -177,13 +194,11 @@ def _check_sensitive(frame, names):
             )
         n_groups = column.nunique()
         if (
-            pd.api.types.is_float_dtype(column.dtype)
+            pd.api.types.is_numeric_dtype(column.dtype)
+            and not pd.api.types.is_bool_dtype(column.dtype)
             and n_groups > _MAX_NUMERIC_CLASSES
         ):
-            raise ValueError(
-                f"sensitive={name!r} is numeric with {n_groups} distinct values: expected "
-                "a few groups; bin it into groups first (e.g. with pandas.cut)."
-            )
+            raise ValueError(_binning_hint(name, column, n_groups))
     s = frame[names[0]] if len(names) == 1 else frame[names]
     groups = pd.Series(check_sensitive_features(s, len(frame), name="sensitive"))
     counts = groups.value_counts(sort=False)
@@ -216,16 +231,5 @@ def _feature_kinds(X, categorical):
                 "values, leave those cells empty; if the column is categorical, pass "
                 f"categorical=[{name!r}]; or pass drop=[{name!r}]."
             )
-        if kind == "categorical":
-            n_unique = column.nunique()
-            if n_unique > 50 and n_unique > 0.5 * len(column):
-                warnings.warn(
-                    f"column {name!r} is categorical with {n_unique} distinct values in "
-                    f"{len(column)} rows: it looks like an identifier or free text and "
-                    f"will be one-hot encoded into {n_unique} features; pass "
-                    f"drop=[{name!r}] if the model should not see it.",
-                    UserWarning,
-                    stacklevel=3,
-                )
         kinds[name] = kind
     return kinds

@@ -8,8 +8,10 @@ the file is read by :mod:`._table_file` and its columns checked by
 """
 
 import os
+import warnings
 from pathlib import Path
 
+from ._misleading_columns import MisleadingColumnWarning, check_misleading_columns
 from ._table_columns import (
     _check_in_columns,
     _check_sensitive,
@@ -42,8 +44,19 @@ def load_table(path, *, target, sensitive, categorical=None, drop=None):
     group, an empty file, a file that is not a table (an image, a binary
     file), a numeric column with text values mixed in (e.g. ``"unknown"``;
     pass it in ``categorical`` if it is categorical) and an unknown extension.
-    A categorical column with more than 50 distinct values, one for most
-    rows (an identifier), gets a warning.
+    A numeric sensitive column with more than 20 distinct values (an age)
+    is refused with the ``pandas.cut`` line that bins it.
+
+    Columns that mislead a model get a :class:`MisleadingColumnWarning`
+    naming the column and the ``drop`` fix: an identifier (a different
+    whole number in every row; a text column with more than 50 distinct
+    values, one for most rows), a constant column, and a column that alone
+    predicts the target (balanced accuracy of at least 0.98 on held-out
+    rows, from that column only: often a leak of the label). A **text
+    column with a different value in every row** (from 20 rows on) is
+    refused with a ValueError, since one-hot encoding it gives one feature
+    per row: drop it, or name it in ``categorical`` to encode it anyway
+    (with a warning).
 
     Parameters
     ----------
@@ -83,8 +96,9 @@ def load_table(path, *, target, sensitive, categorical=None, drop=None):
         ``groups`` (group label -> count; intersectional labels joined with
         ``","``), ``features`` (column -> ``"numeric"`` or
         ``"categorical"``), ``categorical`` and ``numeric`` (the column
-        lists), ``missing`` (feature column -> number of missing values) and
-        ``dropped``.
+        lists), ``missing`` (feature column -> number of missing values),
+        ``dropped`` and ``warnings`` (the messages of the misleading-column
+        warnings, also issued as :class:`MisleadingColumnWarning`).
 
     See Also
     --------
@@ -177,6 +191,9 @@ def load_table(path, *, target, sensitive, categorical=None, drop=None):
             "least one feature."
         )
     kinds = _feature_kinds(X, categorical)
+    messages = check_misleading_columns(X, y, kinds, categorical, target)
+    for message in messages:
+        warnings.warn(message, MisleadingColumnWarning, stacklevel=2)
     for name in categorical:
         X[name] = X[name].astype("category")
 
@@ -193,5 +210,6 @@ def load_table(path, *, target, sensitive, categorical=None, drop=None):
         "numeric": [c for c, k in kinds.items() if k == "numeric"],
         "missing": {c: int(n) for c, n in X.isna().sum().items()},
         "dropped": list(drop),
+        "warnings": messages,
     }
     return X, y, s, info

@@ -16,6 +16,7 @@ def test_public_names():
     assert sorted(datasets.__all__) == sorted(
         [
             "LazyImageArray",
+            "MisleadingColumnWarning",
             "SmallGroupWarning",
             "fral_split",
             "load_adult",
