@@ -444,3 +444,51 @@ def test_min_group_size_on_bundled_and_image_folder_dry_runs(tmp_path, capsys):
     merged = _group_rows(text)
     assert merged["merged_small_groups"][0] == sum(rows[g][0] for g in small)
     assert not set(small) & set(merged)
+
+
+# ---------------------------------------------------------------------------
+# Misleading columns (issue 24 item 5) and the age hint (item 7) on the CLI
+# ---------------------------------------------------------------------------
+
+
+def test_dry_run_warns_about_misleading_columns(tmp_path, capsys):
+    frame = _loans()
+    frame["branch"] = "north"  # constant
+    frame["paid_back"] = np.where(frame["approved"] == "yes", "paid", "none")  # leak
+    path = tmp_path / "loans.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "--data", str(path), "--target", "approved", "--sensitive", "race"]
+    with pytest.warns(UserWarning):  # also issued as MisleadingColumnWarning
+        assert main([*argv, "--dry-run", *RUN_FLAGS]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    warned = [line for line in lines if line.startswith("  WARNING: column")]
+    assert len(warned) == 3, warned
+    assert "'id' holds a different whole number in every row" in warned[0]
+    assert "--drop id" in warned[0]
+    assert "'branch' holds the single value 'north'" in warned[1]
+    assert "--drop branch" in warned[1]
+    assert "'paid_back' alone predicts target 'approved'" in warned[2]
+    assert "--drop paid_back" in warned[2]
+
+
+def test_cli_refuses_a_text_identifier_and_a_numeric_age_group(tmp_path, capsys):
+    frame = _loans()
+    frame["id"] = [f"L{i:04d}" for i in range(len(frame))]
+    frame["age"] = np.random.RandomState(1).randint(18, 80, len(frame))
+    path = tmp_path / "loans.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "--data", str(path), "--target", "approved", "--dry-run"]
+    _fails(
+        [*argv, "--sensitive", "race", "--quiet"],
+        capsys,
+        "column 'id' holds a different value in every row",
+        "--drop id",
+        "--categorical id",
+    )
+    _fails(
+        [*argv, "--sensitive", "age", "--drop", "id", "--quiet"],
+        capsys,
+        "sensitive='age' is numeric with",
+        'pd.cut(df["age"]',
+        "--sensitive age_group",
+    )
