@@ -194,7 +194,8 @@ def run_fral(
         n_pool`` (pool left), the worst-group standard and robust accuracy and
         their balanced versions, gaps, overall accuracies, worst (group,
         class) recalls, ``majority_class_level`` (the trivial rule's
-        worst-group accuracy), the worst groups' names, ``n_test``,
+        worst-group accuracy), the worst groups' names and their test rows
+        (``worst_group_standard_n_test``, ``worst_group_robust_n_test``), ``n_test``,
         ``n_groups``, the four worst-group metrics on the validation set
         (:data:`VALIDATION_COLUMNS`, ``val_*``: choose variants and defaults
         from these, never from the test columns), and the wall-clock seconds

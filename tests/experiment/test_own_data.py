@@ -328,6 +328,22 @@ def test_run_fral_min_group_size_merges_and_says_so():
     names = set(df["worst_group_standard"]) | set(df["worst_group_robust"])
     assert names <= {"white", "merged_small_groups"}, names
     pd.testing.assert_frame_equal(frame, before)  # the user's data untouched
+    # the worst groups keep their test count: counted here from the split
+    from skfral.datasets import fral_split
+    from skfral.experiment import derive_seed
+
+    sp = fral_split(
+        X, y, s, initial_size=20, val_size=0.25, test_size=0.25,
+        min_group_size=150, random_state=derive_seed(0, 0, "split"),
+    )  # fmt: skip
+    test_groups = np.where(
+        np.isin(s.to_numpy()[sp.test_idx], ["tiny", "Other"]),
+        "merged_small_groups",
+        s.to_numpy()[sp.test_idx],
+    )
+    for kind in ("standard", "robust"):
+        expected = [int((test_groups == g).sum()) for g in df[f"worst_group_{kind}"]]
+        assert df[f"worst_group_{kind}_n_test"].tolist() == expected, kind
 
 
 def test_min_group_size_bad_value_names_the_argument():
