@@ -6,17 +6,23 @@ scikit-learn's bundled digits; the face loaders read a folder the user has
 downloaded. numpy, pandas, scikit-learn and PIL only (no torch).
 """
 
+from ._bundled_tables import load_adult, load_german_credit
+from ._celeba import load_celeba
 from ._digits import load_group_digits
-from ._faces import load_celeba, load_fairface, load_utkface
+from ._fairface import load_fairface
 from ._image_folder import load_image_folder, make_face_folder
 from ._images import LazyImageArray
-from ._split import fral_split
+from ._misleading_columns import MisleadingColumnWarning
+from ._split import SmallGroupWarning, fral_split, merge_small_groups
 from ._synthetic import make_fral_classification
-from ._table import load_table, make_tabular_preprocessor
-from ._tabular import load_adult, load_german_credit
+from ._table_preprocessor import make_tabular_preprocessor
+from ._user_table import load_table
+from ._utkface import load_utkface
 
 __all__ = [
+    "SmallGroupWarning",
     "LazyImageArray",
+    "MisleadingColumnWarning",
     "fral_split",
     "load_adult",
     "load_celeba",
@@ -29,4 +35,5 @@ __all__ = [
     "make_face_folder",
     "make_fral_classification",
     "make_tabular_preprocessor",
+    "merge_small_groups",
 ]

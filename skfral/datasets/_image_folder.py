@@ -16,8 +16,11 @@ import numpy as np
 from PIL import Image
 
 from ..utils._validation import check_int, check_random_state, unknown_option_error
-from ._faces import FAIRFACE_RACES, load_celeba, load_fairface, load_utkface
+from ._celeba import load_celeba
+from ._face_loading import FAIRFACE_RACES
+from ._fairface import load_fairface
 from ._images import _parallel_map
+from ._utkface import load_utkface
 
 __all__ = ["load_image_folder", "make_face_folder"]
 

@@ -9,6 +9,7 @@ from sklearn.utils import Bunch
 from ..utils._docstring import Substitution, _shared_docs
 from ..utils._validation import (
     check_bool,
+    check_int,
     check_option,
     check_random_state,
     check_same_length,
@@ -18,7 +19,10 @@ from ..utils._validation import (
     take_rows,
 )
 
-__all__ = ["fral_split"]
+__all__ = ["MERGED_GROUP", "SmallGroupWarning", "fral_split", "merge_small_groups"]
+
+MERGED_GROUP = "merged_small_groups"
+"""The name of the group that ``min_group_size`` merges small groups into."""
 
 _PARTS = ("initial", "val", "test", "pool")  # allocation priority order
 _STRATIFY = ("group_class", "group", "class", None)
@@ -45,6 +49,105 @@ def _check_size(value, name, n_samples, *, min_value):
             "int count."
         )
     return int(np.ceil(value * n_samples))
+
+
+class SmallGroupWarning(UserWarning):
+    """A group has too few test or validation rows for its numbers to mean much.
+
+    Issued by :func:`~skfral.experiment.run_fral` and ``skfral run`` when a
+    group has fewer than 30 test rows or 20 validation rows in the split of
+    the first seed: its worst-group accuracy is then mostly noise, and such a
+    group often becomes the "worst group" by chance. The way out is
+    ``min_group_size`` (``--min-group-size``), which merges the groups
+    smaller than that in the whole data set into one group,
+    ``"merged_small_groups"`` (see :func:`merge_small_groups`).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skfral.datasets import SmallGroupWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", SmallGroupWarning)  # silence them
+    ...     warnings.warn("group 'x': 8 test rows", SmallGroupWarning)
+    >>> issubclass(SmallGroupWarning, UserWarning)
+    True
+    """
+
+
+def merge_small_groups(sensitive, min_group_size):
+    """Merge the groups with fewer than ``min_group_size`` rows into one group.
+
+    Groups are counted over the whole data set (before any split); the
+    groups with fewer rows than ``min_group_size`` get the label
+    ``"merged_small_groups"`` (:data:`MERGED_GROUP`), the others keep theirs.
+    The input is never modified: the labels are built in a copy.
+
+    Parameters
+    ----------
+    sensitive : array-like, Series or DataFrame of shape (n_samples,) or (n_samples, k)
+        Group of every sample; several columns are intersectional groups
+        (labels joined with ``","``).
+    min_group_size : int
+        Groups with fewer rows than this are merged (>= 1; 1 merges
+        nothing).
+
+    Returns
+    -------
+    groups : ndarray, Series or the input
+        The input itself when no group is merged; otherwise the group labels
+        with the small groups merged, 1-d: a Series (same index; name: the
+        column name, or the column names joined with ``","``) for pandas
+        input, an object array otherwise.
+    merged : dict
+        ``{group label: row count}`` of the merged groups, smallest first
+        (empty when none is merged).
+
+    Raises
+    ------
+    ValueError
+        When a group is already named ``"merged_small_groups"``, or when the
+        merge would leave a single group (nothing left to compare).
+
+    Examples
+    --------
+    >>> from skfral.datasets import merge_small_groups
+    >>> groups, merged = merge_small_groups(["a"] * 5 + ["b"] * 2 + ["c"], 3)
+    >>> groups.tolist()[4:]
+    ['a', 'merged_small_groups', 'merged_small_groups', 'merged_small_groups']
+    >>> merged
+    {'c': 1, 'b': 2}
+    """
+    n_samples = len(sensitive)
+    min_group_size = check_int(min_group_size, "min_group_size", min_value=1)
+    labels = check_sensitive_features(sensitive, n_samples, name="sensitive")
+    counts = pd.Series(labels, dtype=object).value_counts(sort=False)
+    if MERGED_GROUP in set(counts.index):
+        raise ValueError(
+            f"sensitive already has a group named {MERGED_GROUP!r}: min_group_size "
+            "merges small groups under that name; rename that group first."
+        )
+    small = counts[counts < min_group_size]
+    if small.empty:
+        return sensitive, {}
+    if len(counts) - len(small) + 1 < 2:
+        listed = ", ".join(f"{k!r} ({int(v)})" for k, v in counts.items())
+        raise ValueError(
+            f"min_group_size={min_group_size} would merge every group ({listed}) into "
+            "one, leaving nothing to compare: expected a smaller min_group_size."
+        )
+    order = sorted(small.items(), key=lambda kv: (kv[1], str(kv[0])))
+    merged = {k: int(v) for k, v in order}
+    out = np.array(labels, dtype=object)  # a copy: the user's array is untouched
+    out[pd.Series(labels, dtype=object).isin(list(merged)).to_numpy()] = MERGED_GROUP
+    if isinstance(sensitive, pd.DataFrame):
+        name = ",".join(str(c) for c in sensitive.columns)
+        return pd.Series(out, index=sensitive.index, name=name, dtype=object), merged
+    if isinstance(sensitive, pd.Series):
+        return (
+            pd.Series(out, index=sensitive.index, name=sensitive.name, dtype=object),
+            merged,
+        )
+    return out, merged
 
 
 def _factorize(values):
@@ -212,6 +315,7 @@ def fral_split(
     test_size=0.2,
     stratify="group_class",
     reset_index=True,
+    min_group_size=None,
     random_state=None,
 ):
     """Split data into the FRAL parts: initial labelled set, pool, validation, test.
@@ -266,6 +370,13 @@ def fral_split(
         labels stay available as ``X.index[split.pool_idx]``. If False, pandas
         parts keep the input's index (label-based indexing then differs from
         positional indexing). Numpy inputs give numpy parts either way.
+    min_group_size : int or None, default=None
+        Merge the groups with fewer rows than this **in the whole data set**
+        (counted before splitting) into one group named
+        ``"merged_small_groups"``, before stratifying (see
+        :func:`merge_small_groups`): the ``s`` parts then hold the merged
+        labels (1-d; a copy, the input is untouched) and ``merged_groups``
+        says which groups were merged. ``None`` merges nothing.
     {random_state}
 
     Returns
@@ -275,11 +386,14 @@ def fral_split(
         ``X_val, y_val, s_val``, ``X_test, y_test, s_test`` (row subsets of
         the inputs, in their original order) and ``initial_idx``, ``pool_idx``,
         ``val_idx``, ``test_idx`` (sorted int64 positions into the inputs;
-        together they partition ``range(n_samples)``).
+        together they partition ``range(n_samples)``), and ``merged_groups``
+        (``{{group: row count}}`` of the groups merged by ``min_group_size``;
+        empty when none).
 
     See Also
     --------
     load_table : Read a CSV or Parquet table into ``X, y, s``.
+    merge_small_groups : What ``min_group_size`` does to the groups.
     make_tabular_preprocessor : The preprocessing for a raw table's ``X``.
 
     Examples
@@ -323,6 +437,9 @@ def fral_split(
             "pool)."
         )
     check_option(stratify, "stratify", _STRATIFY)
+    merged = {}
+    if min_group_size is not None:
+        sensitive, merged = merge_small_groups(sensitive, min_group_size)
     groups = check_sensitive_features(sensitive, n_samples, name="sensitive")
     y_values = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y, dtype=object)
     if y_values.ndim != 1:
@@ -394,4 +511,5 @@ def fral_split(
             part = take_rows(data, idx)
             out[f"{key}_{name}"] = _as_positional(part, not reset_index)
         out[f"{name}_idx"] = idx
+    out["merged_groups"] = merged
     return out

@@ -59,8 +59,10 @@ def split_cell(X, y, s, seed, settings):
         initial_size=settings.initial_size,
         val_size=settings.val_size,
         test_size=settings.test_size,
+        min_group_size=getattr(settings, "min_group_size", None),
         random_state=derive_seed(seed, 0, "split"),
     )
+    merged = parts.pop("merged_groups", {})
     n_pool = len(parts.pool_idx)
     if settings.pool_size is not None and settings.pool_size < n_pool:
         rng = np.random.RandomState(derive_seed(seed, 1, "split"))
@@ -76,6 +78,7 @@ def split_cell(X, y, s, seed, settings):
         else:
             parts[key] = np.asarray(value)
     parts["X_initial"] = _materialised(parts["X_initial"])
+    parts["merged_groups"] = merged
     return parts
 
 

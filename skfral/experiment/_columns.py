@@ -17,6 +17,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "TIMING_COLUMNS",
     "VALIDATION_COLUMNS",
+    "WORST_GROUP_COUNT_COLUMNS",
     "floor_row",
     "report_row",
 ]
@@ -32,10 +33,15 @@ ID_COLUMNS = (
     "n_pool",
 )
 """What identifies a row: the cell, the round and the label counts."""
-METRIC_COLUMNS = METRIC_NAMES + GROUP_NAME_KEYS + ("n_test", "n_groups")
+WORST_GROUP_COUNT_COLUMNS = ("worst_group_standard_n_test", "worst_group_robust_n_test")
+"""Test rows of the worst groups named in ``worst_group_standard`` and
+``worst_group_robust``: a worst group with few test rows is mostly noise."""
+METRIC_COLUMNS = (
+    METRIC_NAMES + GROUP_NAME_KEYS + WORST_GROUP_COUNT_COLUMNS + ("n_test", "n_groups")
+)
 """Test-set columns: :data:`skfral.metrics.METRIC_NAMES` as
 :func:`skfral.metrics.fairness_report` writes them, the worst groups' names
-and the test set's sample and group counts."""
+and test counts, and the test set's sample and group counts."""
 FLOOR_COLUMNS = FLOOR_NAMES
 """The majority floor of the round (:func:`skfral.metrics.majority_floor`): the
 test accuracy, worst-group accuracy and balanced accuracy of predicting the
@@ -53,6 +59,20 @@ RESULT_COLUMNS = (
 _COUNTS = {"n_test": "n_samples", "n_groups": "n_groups"}
 
 
+def _worst_group_counts(report):
+    """``{worst_group_*_n_test: test rows of that worst group}`` (NaN if unknown)."""
+    counts = getattr(report, "by_group", None)
+    counts = None if counts is None or "count" not in counts else counts["count"]
+    out = {}
+    for name_key, key in zip(GROUP_NAME_KEYS, WORST_GROUP_COUNT_COLUMNS):
+        group = report.get(name_key)
+        value = np.nan
+        if counts is not None and group is not None and group in counts.index:
+            value = int(counts[group])
+        out[key] = value
+    return out
+
+
 def report_row(report, val_report):
     """The metric columns of one round from its test and validation reports.
 
@@ -65,10 +85,14 @@ def report_row(report, val_report):
     -------
     row : dict
         :data:`METRIC_COLUMNS` then :data:`VALIDATION_COLUMNS`; the worst
-        groups' names as strings.
+        groups' names as strings and their test rows as ints.
     """
     row = {}
+    worst_counts = _worst_group_counts(report)
     for key in METRIC_COLUMNS:
+        if key in worst_counts:
+            row[key] = worst_counts[key]
+            continue
         value = report.get(_COUNTS.get(key, key), np.nan)
         if key in GROUP_NAME_KEYS:
             value = str(value)

@@ -29,6 +29,7 @@ from ._settings import (
     check_datasets,
     check_eval_strength,
     check_flag,
+    check_min_group_size,
     check_n_jobs,
     check_out_dir,
     check_seeds,
@@ -37,6 +38,7 @@ from ._settings import (
     derive_seed,
     estimator_description,
     eval_attack_for,
+    warn_small_groups,
 )
 from ._stats import warn_if_trivial
 from ._store import CellStore, RunStore, row_from_record
@@ -72,6 +74,7 @@ def run_fral(
     n_jobs=1,
     torch_threads=None,
     progress=True,
+    min_group_size=None,
 ):
     """Run Fair Robust Active Learning for data sets x strategies x seeds.
 
@@ -175,6 +178,14 @@ def run_fral(
     progress : bool, default=True
         Show tqdm progress bars on stderr: one over cells, and one over the
         rounds of each running cell.
+    min_group_size : int or None, default=None
+        Merge the groups with fewer rows than this in the whole data set into
+        one group named ``"merged_small_groups"`` (every data set, before
+        splitting; see :func:`skfral.datasets.merge_small_groups`); the
+        table's ``df.attrs["merged_groups"]`` says which groups were merged
+        (``{data set: {group: rows}}``). Without it, a
+        :class:`~skfral.datasets.SmallGroupWarning` names every group with
+        fewer than 30 test or 20 validation rows.
 
     Returns
     -------
@@ -185,7 +196,8 @@ def run_fral(
         n_pool`` (pool left), the worst-group standard and robust accuracy and
         their balanced versions, gaps, overall accuracies, worst (group,
         class) recalls, ``majority_class_level`` (the trivial rule's
-        worst-group accuracy), the worst groups' names, ``n_test``,
+        worst-group accuracy), the worst groups' names and their test rows
+        (``worst_group_standard_n_test``, ``worst_group_robust_n_test``), ``n_test``,
         ``n_groups``, the four worst-group metrics on the validation set
         (:data:`VALIDATION_COLUMNS`, ``val_*``: choose variants and defaults
         from these, never from the test columns), and the wall-clock seconds
@@ -255,6 +267,7 @@ def run_fral(
         n_workers=1,
         torch_threads=torch_threads,
         progress=progress,
+        min_group_size=check_min_group_size(min_group_size),
     )
     for label, source in data.items():
         _check_against_data(label, source, strats, seed_list[0], settings)
@@ -274,6 +287,8 @@ def run_fral(
         "eval_attack": canon(eval_attack),
         "warm_start": warm_start,
     }
+    if settings.min_group_size is not None:  # absent: older folders still match
+        config["min_group_size"] = settings.min_group_size
     if out_dir is not None:
         RunStore(out_dir).open(config, overwrite=overwrite, version=__version__)
 
@@ -322,6 +337,7 @@ def run_fral(
         raise_if_interrupted()  # one that a library swallowed between two cells
         rows = [row for cell in cells for row in results[cell.order]]
         df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+        df.attrs["merged_groups"] = dict(settings.merged_groups)
         if out_dir is not None:
             RunStore(out_dir).write_results(df, n_rounds=n_rounds)
     warn_if_trivial(df)  # TrivialModelWarning: not above the majority floor
@@ -332,6 +348,9 @@ def _check_against_data(label, source, strats, seed, settings):
     """Every check that needs the data, before any training starts."""
     X, y, s = load_source(source)
     sp = split_cell(X, y, s, seed, settings)
+    if sp["merged_groups"]:
+        settings.merged_groups[label] = dict(sp["merged_groups"])
+    warn_small_groups(label, sp, stacklevel=4)
     n_pool = len(sp.y_pool)
     n_rounds, budget = settings.n_rounds, settings.budget
     if n_rounds * budget > n_pool:

@@ -13,18 +13,34 @@ from numbers import Integral, Real
 
 import joblib
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
+from ..datasets import SmallGroupWarning
 from ..nn import PGD, attack_from_net
 from ..query import STRATEGIES, get_strategy
-from ..utils._validation import check_int
+from ..utils._validation import check_int, check_sensitive_features
 from ._registry import DATASETS, check_user_data, unknown_name_message
 
-__all__ = ["Cell", "Settings", "derive_seed"]
+__all__ = [
+    "MIN_TEST_ROWS",
+    "MIN_VAL_ROWS",
+    "Cell",
+    "Settings",
+    "derive_seed",
+    "split_group_counts",
+    "small_groups",
+    "warn_small_groups",
+]
 
 _PURPOSES = {"split": 0, "model": 1, "query": 2, "eval": 3}
 _ATTACK_KEYS = ("eps", "step_size", "n_steps", "norm", "clip_min", "clip_max")
 _RESERVED = {"X_val", "y_val", "sensitive_features_val", "random_state"}
+MIN_TEST_ROWS = 30
+"""A group with fewer test rows than this gets a :class:`SmallGroupWarning`."""
+MIN_VAL_ROWS = 20
+"""A group with fewer validation rows than this gets a :class:`SmallGroupWarning`."""
+_SPLIT_PARTS = (("pool", "pool"), ("initial", "initial"), ("val", "validation"))
 
 
 # ---------------------------------------------------------------- randomness
@@ -218,6 +234,13 @@ def check_out_dir(out_dir):
     return None if out_dir is None else str(out_dir)
 
 
+def check_min_group_size(min_group_size):
+    """None, or an int >= 1 (groups with fewer rows in all are merged)."""
+    if min_group_size is None:
+        return None
+    return check_int(min_group_size, "min_group_size", min_value=1)
+
+
 def check_n_jobs(n_jobs):
     if n_jobs is None:
         return None
@@ -325,6 +348,108 @@ def check_eval_strength(label, net, attack):
         )
 
 
+# ------------------------------------------------------------ small groups
+def split_group_counts(split):
+    """Rows of every group in every part of a split, as a DataFrame.
+
+    Parameters
+    ----------
+    split : mapping
+        A split with ``s_pool``, ``s_initial``, ``s_val`` and ``s_test``
+        (:func:`skfral.datasets.fral_split`, or the runner's split of a cell).
+
+    Returns
+    -------
+    counts : DataFrame
+        One row per group (sorted by name), int columns ``all``, ``pool``,
+        ``initial``, ``validation`` and ``test``.
+    """
+    columns = {}
+    for key, name in (*_SPLIT_PARTS, ("test", "test")):
+        s = split[f"s_{key}"]
+        groups = check_sensitive_features(s, len(s), name=f"s_{key}") if len(s) else []
+        columns[name] = pd.Series(np.asarray(groups, dtype=object)).value_counts()
+    counts = pd.DataFrame(columns).fillna(0).astype(np.int64)
+    counts.insert(0, "all", counts.sum(axis=1))
+    counts = counts.loc[sorted(counts.index, key=str)]
+    counts.index.name = "group"
+    return counts
+
+
+def small_groups(counts):
+    """The rows of :func:`split_group_counts` under the test or validation minimum."""
+    return counts[
+        (counts["test"] < MIN_TEST_ROWS) | (counts["validation"] < MIN_VAL_ROWS)
+    ]
+
+
+def suggested_min_group_size(counts):
+    """A ``min_group_size`` whose groups would get the minimum test and val rows."""
+    total = counts["all"].sum()
+    needs = [MIN_TEST_ROWS * total / max(counts["test"].sum(), 1)]
+    if counts["validation"].sum() > 0:
+        needs.append(MIN_VAL_ROWS * total / counts["validation"].sum())
+    return int(np.ceil(max(needs)))
+
+
+def small_group_message(label, counts):
+    """The text of the small-group warning of one data set, or None."""
+    small = small_groups(counts)
+    if small.empty:
+        return None
+    listed = "; ".join(
+        f"group {group!r}: {row.test} test and {row.validation} validation rows "
+        f"({row['all']} in all)"
+        for group, row in small.iterrows()
+    )
+    n = suggested_min_group_size(counts)
+    merged = int(counts.loc[counts["all"] < n, "all"].sum())
+    if merged >= n:
+        way_out = (
+            "Merge the small groups into one group 'merged_small_groups' with "
+            "--min-group-size N (config key min_group_size, "
+            "run_fral(min_group_size=N); N counts the rows of the whole data set), "
+            f"e.g. --min-group-size {n}, or enlarge test_size and val_size."
+        )
+    else:
+        way_out = (
+            f"--min-group-size {n} (config key min_group_size, "
+            "run_fral(min_group_size=N): groups with fewer than N rows in the whole "
+            "data set become one group 'merged_small_groups') would give them only "
+            f"{merged} rows together, still too few: enlarge test_size and val_size, "
+            "or add data."
+        )
+    return (
+        f"data set {label!r}: {len(small)} group(s) have fewer than {MIN_TEST_ROWS} "
+        f"test or {MIN_VAL_ROWS} validation rows, so their worst-group numbers are "
+        f"mostly noise (a small group often becomes the worst group by chance): "
+        f"{listed}. {way_out}"
+    )
+
+
+def merged_message(label, merged, min_group_size):
+    """What ``min_group_size`` merged in one data set, as one line (or None)."""
+    if not merged:
+        return None
+    listed = ", ".join(f"{k!r} ({v})" for k, v in merged.items())
+    return (
+        f"data set {label!r}: min_group_size={min_group_size} merged {len(merged)} "
+        f"group(s) into 'merged_small_groups' ({sum(merged.values())} rows): {listed}."
+    )
+
+
+def warn_small_groups(label, split, *, stacklevel=4):
+    """Warn (:class:`SmallGroupWarning`) about a split's small groups.
+
+    Returns the :func:`split_group_counts` table.
+    """
+    counts = split_group_counts(split)
+    message = small_group_message(label, counts)
+    if message is not None:
+        warnings.warn(message, SmallGroupWarning, stacklevel=stacklevel)
+    return counts
+
+
 # ---------------------------------------------------------------- settings
 @dataclass
 class Settings:
@@ -345,6 +470,8 @@ class Settings:
     torch_threads: object
     progress: bool = False
     default_threads: int = 1
+    min_group_size: object = None
+    merged_groups: dict = field(default_factory=dict)
 
 
 @dataclass

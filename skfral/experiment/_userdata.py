@@ -180,7 +180,13 @@ def _counts(values, limit=12):
 def describe(label, X, y, s, info, kwargs):
     """The ``--dry-run`` text of one data set: what was inferred and the split."""
     from ._cell import split_cell
-    from ._settings import check_seeds
+    from ._settings import (
+        check_min_group_size,
+        check_seeds,
+        merged_message,
+        small_group_message,
+        split_group_counts,
+    )
 
     info = dict(info or {})
     lines = []
@@ -215,11 +221,14 @@ def describe(label, X, y, s, info, kwargs):
         lines.append(f"  inputs: {shape} per sample")
     if info.get("dropped"):
         lines.append(f"  dropped: {', '.join(map(str, info['dropped']))}")
+    for text in info.get("warnings", []):
+        lines.append(f"  WARNING: {text}")
     settings = SimpleNamespace(
         initial_size=kwargs["initial_size"],
         val_size=kwargs["val_size"],
         test_size=kwargs["test_size"],
         pool_size=kwargs.get("pool_size"),
+        min_group_size=check_min_group_size(kwargs.get("min_group_size")),
     )
     seed = check_seeds(kwargs["seeds"])[0]
     s = check_sensitive_features(s, len(y), name="s")
@@ -232,4 +241,39 @@ def describe(label, X, y, s, info, kwargs):
         f"{kwargs['n_rounds']} rounds x {kwargs['budget']} = {need} labels to query"
         + ("" if need <= n_pool else f" (MORE than the pool of {n_pool})")
     )
+    merged = merged_message(label, sp["merged_groups"], settings.min_group_size)
+    if merged is not None:
+        lines.append(f"  {merged}")
+    lines.extend(_group_count_lines(split_group_counts(sp)))
+    message = small_group_message(label, split_group_counts(sp))
+    if message is not None:
+        lines.append(f"  WARNING: {message}")
     return "\n".join(lines)
+
+
+def _group_count_lines(counts):
+    """The rows of every group in every part, as an aligned text table."""
+    from ._settings import MIN_TEST_ROWS, MIN_VAL_ROWS, small_groups
+
+    header = ("group", "all", "pool", "initial", "validation", "test")
+    rows = [
+        (str(group), *(str(int(row[c])) for c in header[1:]))
+        for group, row in counts.iterrows()
+    ]
+    small = set(small_groups(counts).index.map(str))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row):
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(w) for cell, w in zip(row[1:], widths[1:])]
+        return "    " + "  ".join(cells)
+
+    out = ["  rows per group in the split:", fmt(header)]
+    for row in rows:
+        flag = (
+            f"  <- fewer than {MIN_TEST_ROWS} test or {MIN_VAL_ROWS} validation rows"
+            if row[0] in small
+            else ""
+        )
+        out.append(fmt(row) + flag)
+    return out

@@ -16,6 +16,8 @@ def test_public_names():
     assert sorted(datasets.__all__) == sorted(
         [
             "LazyImageArray",
+            "MisleadingColumnWarning",
+            "SmallGroupWarning",
             "fral_split",
             "load_adult",
             "load_celeba",
@@ -28,6 +30,7 @@ def test_public_names():
             "make_face_folder",
             "make_fral_classification",
             "make_tabular_preprocessor",
+            "merge_small_groups",
         ]
     )
     for name in datasets.__all__:

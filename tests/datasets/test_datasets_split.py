@@ -404,3 +404,104 @@ def test_a_list_of_labels_is_not_read_as_column_names():
         frame, "y", ["g"], initial_size=2, val_size=0, test_size=0, random_state=0
     )
     assert list(by_name.X_pool.columns) == ["x"] and by_name.s_pool.name == "g"
+
+
+# ---------------------------------------------------------------------------
+# min_group_size: small groups merged into "merged_small_groups" (issue 24)
+# ---------------------------------------------------------------------------
+
+
+def _groups_37():
+    # 400 rows: groups of 300, 37, 40 and 23 rows, counted by hand
+    s = np.array(["big"] * 300 + ["tiny"] * 37 + ["Other"] * 40 + ["rare"] * 23)
+    y = np.arange(400) % 2
+    X = np.arange(800.0).reshape(400, 2)
+    return X, y, s
+
+
+def test_min_group_size_merges_groups_smaller_than_n_in_the_whole_data():
+    X, y, s = _groups_37()
+    before = s.copy()
+    sp = fral_split(X, y, s, initial_size=8, min_group_size=40, random_state=0)
+    # groups under 40 rows in all: tiny (37) and rare (23); "Other" (40) stays
+    assert sp.merged_groups == {"rare": 23, "tiny": 37}
+    np.testing.assert_array_equal(s, before)  # the user's array is not mutated
+    every = np.concatenate([sp.s_initial, sp.s_pool, sp.s_val, sp.s_test])
+    names, counts = np.unique(every, return_counts=True)
+    assert dict(zip(names.tolist(), counts.tolist())) == {
+        "Other": 40,
+        "big": 300,
+        "merged_small_groups": 60,
+    }
+    # the merged labels are those of the rows, position by position
+    for part in ("initial", "pool", "val", "test"):
+        expected = np.where(
+            np.isin(s[sp[f"{part}_idx"]], ["tiny", "rare"]),
+            "merged_small_groups",
+            s[sp[f"{part}_idx"]],
+        )
+        np.testing.assert_array_equal(sp[f"s_{part}"].astype(str), expected)
+    # stratified on the merged groups: 60 of 400 rows -> 12 of the 80 test rows
+    assert (sp.s_test == "merged_small_groups").sum() == 12
+
+
+def test_min_group_size_none_or_small_changes_nothing():
+    X, y, s = _groups_37()
+    plain = fral_split(X, y, s, initial_size=8, random_state=0)
+    same = fral_split(X, y, s, initial_size=8, min_group_size=23, random_state=0)
+    assert plain.merged_groups == {} and same.merged_groups == {}
+    for key in ("initial_idx", "pool_idx", "val_idx", "test_idx", "s_test"):
+        np.testing.assert_array_equal(plain[key], same[key])
+
+
+def test_min_group_size_keeps_pandas_and_joins_intersections():
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "race": ["a"] * 150 + ["b"] * 50,
+            "sex": (["f", "m"] * 100),
+            "x": np.arange(n, dtype=float),
+            "y": np.arange(n) % 2,
+        }
+    )
+    frame.loc[190:, "race"] = "c"  # c: 10 rows (5 f, 5 m)
+    copy = frame.copy()
+    sp = fral_split(
+        frame,
+        target="y",
+        sensitive=["race", "sex"],
+        initial_size=6,
+        min_group_size=10,
+        random_state=0,
+    )
+    pd.testing.assert_frame_equal(frame, copy)
+    assert sp.merged_groups == {"c,f": 5, "c,m": 5}
+    assert isinstance(sp.s_test, pd.Series) and sp.s_test.name == "race,sex"
+    every = pd.concat([sp.s_initial, sp.s_pool, sp.s_val, sp.s_test])
+    assert every.value_counts().to_dict() == {
+        "a,f": 75,
+        "a,m": 75,
+        "b,f": 20,
+        "b,m": 20,
+        "merged_small_groups": 10,
+    }
+
+
+@pytest.mark.parametrize(
+    "min_group_size, s, error, match",
+    [
+        (0, ["a", "b"] * 10, ValueError, "min_group_size=0"),
+        ("5", ["a", "b"] * 10, TypeError, "min_group_size"),
+        (11, ["a", "b"] * 10, ValueError, r"merge every group .*'a' \(10\)"),
+        (
+            3,
+            ["a"] * 18 + ["merged_small_groups"] * 2,
+            ValueError,
+            "already has a group named 'merged_small_groups'",
+        ),
+    ],
+)
+def test_min_group_size_bad_values(min_group_size, s, error, match):
+    X, y = np.zeros((20, 1)), np.arange(20) % 2
+    with pytest.raises(error, match=match):
+        fral_split(X, y, np.array(s), initial_size=4, min_group_size=min_group_size)

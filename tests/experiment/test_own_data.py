@@ -2,6 +2,7 @@
 config, --dry-run, raw DataFrames in run_fral, bad files."""
 
 import hashlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -248,3 +249,262 @@ def test_numpy_with_nan_still_names_the_fix():
             budget=2,
             initial_size=10,
         )
+
+
+# ---------------------------------------------------------------------------
+# Small groups (issue 24 item 4): counts per split, warning, --min-group-size
+# ---------------------------------------------------------------------------
+
+SMALL_RUN = dict(
+    seeds=1,
+    n_rounds=1,
+    budget=5,
+    initial_size=20,
+    val_size=0.25,
+    test_size=0.25,
+    estimator_params={"max_epochs": 1, "attack_n_steps": 1},
+    eval_attack=1,
+    torch_threads=1,
+    progress=False,
+)
+
+
+def _with_tiny_group(n=600, n_tiny=37, seed=0):
+    """A table whose group 'tiny' has 37 of 600 rows (and 'Other' 100)."""
+    rng = np.random.RandomState(seed)
+    race = np.array(
+        ["white"] * (n - n_tiny - 100) + ["Other"] * 100 + ["tiny"] * n_tiny
+    )
+    rng.shuffle(race)
+    x = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "job": rng.choice(["a", "b"], n),
+            "race": race,
+            "y": np.where(x + rng.normal(0, 1, n) > 0, "yes", "no"),
+        }
+    )
+    return frame
+
+
+@pytest.mark.slow
+def test_run_fral_warns_about_a_tiny_group_naming_its_counts():
+    from skfral.datasets import SmallGroupWarning, fral_split
+    from skfral.experiment import derive_seed
+
+    frame = _with_tiny_group()
+    X, y, s = frame[["x", "job"]], frame["y"], frame["race"]
+    with pytest.warns(SmallGroupWarning) as record:
+        df = run_fral({"loans": (X, y, s)}, ["random"], **SMALL_RUN)
+    # the split of seed 0, counted here by hand from its indices
+    sp = fral_split(
+        X, y, s, initial_size=20, val_size=0.25, test_size=0.25,
+        random_state=derive_seed(0, 0, "split"),
+    )  # fmt: skip
+    n_test = int((s.to_numpy()[sp.test_idx] == "tiny").sum())
+    n_val = int((s.to_numpy()[sp.val_idx] == "tiny").sum())
+    assert n_test < 30 and n_val < 20  # the premise: 37 rows are too few
+    text = " ".join(str(w.message) for w in record)
+    assert f"group 'tiny': {n_test} test and {n_val} validation rows (37 in all)" in (
+        text
+    ), text
+    assert "--min-group-size" in text and "min_group_size=N" in text
+    assert "group 'white'" not in text  # the large group is not named
+    assert df.attrs["merged_groups"] == {}
+
+
+def test_run_fral_min_group_size_merges_and_says_so():
+    from skfral.datasets import SmallGroupWarning
+
+    frame = _with_tiny_group()
+    before = frame.copy()
+    X, y, s = frame[["x", "job"]], frame["y"], frame["race"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmallGroupWarning)  # 137 rows: enough now
+        df = run_fral({"loans": (X, y, s)}, ["random"], min_group_size=150, **SMALL_RUN)
+    assert df.attrs["merged_groups"] == {"loans": {"tiny": 37, "Other": 100}}
+    assert df["n_groups"].eq(2).all()  # white and merged_small_groups
+    names = set(df["worst_group_standard"]) | set(df["worst_group_robust"])
+    assert names <= {"white", "merged_small_groups"}, names
+    pd.testing.assert_frame_equal(frame, before)  # the user's data untouched
+    # the worst groups keep their test count: counted here from the split
+    from skfral.datasets import fral_split
+    from skfral.experiment import derive_seed
+
+    sp = fral_split(
+        X, y, s, initial_size=20, val_size=0.25, test_size=0.25,
+        min_group_size=150, random_state=derive_seed(0, 0, "split"),
+    )  # fmt: skip
+    test_groups = np.where(
+        np.isin(s.to_numpy()[sp.test_idx], ["tiny", "Other"]),
+        "merged_small_groups",
+        s.to_numpy()[sp.test_idx],
+    )
+    for kind in ("standard", "robust"):
+        expected = [int((test_groups == g).sum()) for g in df[f"worst_group_{kind}"]]
+        assert df[f"worst_group_{kind}_n_test"].tolist() == expected, kind
+
+
+def test_min_group_size_bad_value_names_the_argument():
+    frame = _with_tiny_group()
+    data = {"loans": (frame[["x"]], frame["y"], frame["race"])}
+    with pytest.raises(ValueError, match="min_group_size=0"):
+        run_fral(data, ["random"], min_group_size=0, **SMALL_RUN)
+    with pytest.raises(ValueError, match=r"min_group_size=1500 would merge every"):
+        run_fral(data, ["random"], min_group_size=1500, **SMALL_RUN)
+
+
+def _group_rows(text):
+    """``{group: [all, pool, initial, validation, test]}`` from --dry-run text."""
+    lines = text.splitlines()
+    start = lines.index("  rows per group in the split:") + 2
+    rows = {}
+    for line in lines[start:]:
+        if not line.startswith("    "):
+            break
+        cells = line.split("<-")[0].split()
+        rows[cells[0]] = [int(c) for c in cells[1:]]
+    return rows
+
+
+def test_dry_run_prints_group_counts_per_split_and_the_warning(tmp_path, capsys):
+    frame = _with_tiny_group()
+    path = tmp_path / "loans.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "--data", str(path), "--target", "y", "--sensitive", "race"]
+    argv += ["--initial-size", "20", "--val-size", "0.25", "--test-size", "0.25"]
+    argv += ["--seeds", "1", "--dry-run"]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    rows = _group_rows(text)
+    # totals counted by hand from the file; parts add up to them
+    assert {g: r[0] for g, r in rows.items()} == {
+        "Other": 100,
+        "tiny": 37,
+        "white": 463,
+    }
+    for group, (total, pool, initial, val, test) in rows.items():
+        assert pool + initial + val + test == total, group
+    assert sum(r[4] for r in rows.values()) == 150  # test set: 25% of 600
+    assert sum(r[3] for r in rows.values()) == 150
+    tiny_line = next(line for line in text.splitlines() if line.startswith("    tiny"))
+    assert "<- fewer than 30 test or 20 validation rows" in tiny_line
+    assert "WARNING: data set 'loans'" in text and "group 'tiny'" in text
+
+    assert main([*argv, "--min-group-size", "150"]) == 0
+    text = capsys.readouterr().out
+    assert (
+        "min_group_size=150 merged 2 group(s) into 'merged_small_groups' (137 rows): "
+        "'tiny' (37), 'Other' (100)." in text
+    )
+    rows = _group_rows(text)
+    assert {g: r[0] for g, r in rows.items()} == {
+        "merged_small_groups": 137,
+        "white": 463,
+    }
+
+
+def test_min_group_size_config_key_matches_the_flag(tmp_path, capsys):
+    frame = _with_tiny_group()
+    path = tmp_path / "loans.csv"
+    frame.to_csv(path, index=False)
+    config = tmp_path / "exp.toml"
+    config.write_text(
+        f'min_group_size = 150\n[data]\npath = {str(path)!r}\ntarget = "y"\n'
+        'sensitive = "race"\n'
+    )
+    assert main(["run", "--config", str(config), "--dry-run"]) == 0
+    from_config = capsys.readouterr().out
+    argv = ["run", "--data", str(path), "--target", "y", "--sensitive", "race"]
+    assert main([*argv, "--min-group-size", "150", "--dry-run"]) == 0
+    assert capsys.readouterr().out == from_config
+    assert "merged_small_groups" in from_config
+
+
+@pytest.mark.slow
+def test_cli_run_with_min_group_size_states_the_merge(tmp_path, capsys):
+    frame = _with_tiny_group()
+    path = tmp_path / "loans.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "--data", str(path), "--target", "y", "--sensitive", "race"]
+    argv += ["--min-group-size", "150", *RUN_FLAGS]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "merged 2 group(s) into 'merged_small_groups' (137 rows)" in out
+
+
+def test_min_group_size_on_bundled_and_image_folder_dry_runs(tmp_path, capsys):
+    from skfral.datasets import make_face_folder
+
+    # bundled German credit by age: groups counted in the printed table
+    argv = ["run", "--datasets", "german_age", "--seeds", "1", "--dry-run"]
+    assert main(argv) == 0
+    rows = _group_rows(capsys.readouterr().out)
+    smallest = min(rows, key=lambda g: rows[g][0])
+    n = rows[smallest][0] + 1
+    assert main([*argv, "--min-group-size", str(n)]) == 0
+    text = capsys.readouterr().out
+    assert "merged 1 group(s) into 'merged_small_groups'" in text
+    assert f"'{smallest}' ({rows[smallest][0]})" in text
+
+    folder = make_face_folder(tmp_path / "faces", n_images=120, random_state=0)
+    argv = ["run", "--image-folder", str(folder), "--layout", "utkface"]
+    argv += ["--target", "gender", "--sensitive", "race", "--image-size", "8"]
+    argv += ["--seeds", "1", "--initial-size", "10", "--dry-run"]
+    assert main(argv) == 0
+    rows = _group_rows(capsys.readouterr().out)
+    small = sorted(g for g in rows if rows[g][0] < 20)
+    assert main([*argv, "--min-group-size", "20"]) == 0
+    text = capsys.readouterr().out
+    merged = _group_rows(text)
+    assert merged["merged_small_groups"][0] == sum(rows[g][0] for g in small)
+    assert not set(small) & set(merged)
+
+
+# ---------------------------------------------------------------------------
+# Misleading columns (issue 24 item 5) and the age hint (item 7) on the CLI
+# ---------------------------------------------------------------------------
+
+
+def test_dry_run_warns_about_misleading_columns(tmp_path, capsys):
+    frame = _loans()
+    frame["branch"] = "north"  # constant
+    frame["paid_back"] = np.where(frame["approved"] == "yes", "paid", "none")  # leak
+    path = tmp_path / "loans.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "--data", str(path), "--target", "approved", "--sensitive", "race"]
+    with pytest.warns(UserWarning):  # also issued as MisleadingColumnWarning
+        assert main([*argv, "--dry-run", *RUN_FLAGS]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    warned = [line for line in lines if line.startswith("  WARNING: column")]
+    assert len(warned) == 3, warned
+    assert "'id' holds a different whole number in every row" in warned[0]
+    assert "--drop id" in warned[0]
+    assert "'branch' holds the single value 'north'" in warned[1]
+    assert "--drop branch" in warned[1]
+    assert "'paid_back' alone predicts target 'approved'" in warned[2]
+    assert "--drop paid_back" in warned[2]
+
+
+def test_cli_refuses_a_text_identifier_and_a_numeric_age_group(tmp_path, capsys):
+    frame = _loans()
+    frame["id"] = [f"L{i:04d}" for i in range(len(frame))]
+    frame["age"] = np.random.RandomState(1).randint(18, 80, len(frame))
+    path = tmp_path / "loans.csv"
+    frame.to_csv(path, index=False)
+    argv = ["run", "--data", str(path), "--target", "approved", "--dry-run"]
+    _fails(
+        [*argv, "--sensitive", "race", "--quiet"],
+        capsys,
+        "column 'id' holds a different value in every row",
+        "--drop id",
+        "--categorical id",
+    )
+    _fails(
+        [*argv, "--sensitive", "age", "--drop", "id", "--quiet"],
+        capsys,
+        "sensitive='age' is numeric with",
+        'pd.cut(df["age"]',
+        "--sensitive age_group",
+    )

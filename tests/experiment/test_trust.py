@@ -14,7 +14,7 @@ import joblib
 import pandas as pd
 import pytest
 
-from skfral.datasets import make_fral_classification
+from skfral.datasets import SmallGroupWarning, make_fral_classification
 from skfral.experiment import TIMING_COLUMNS, run_fral
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,6 +115,7 @@ def test_busy_machine_warns_with_automatic_threads(data, monkeypatch):
     assert seen == [2]  # the count stays cores // cells: numbers do not track load
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        warnings.simplefilter("ignore", SmallGroupWarning)  # toy data: small groups
         run_fral(data, ["random"], seeds=1, **TINY)  # torch_threads=1: no warning
         monkeypatch.setattr(_schedule, "_load", lambda: 0.2)
         run_fral(data, ["random"], seeds=1, **kw)  # idle cores: no warning

@@ -101,6 +101,13 @@ def add_parsers(sub):
     run.add_argument(
         "--pool-size", type=int, help="subsample the pool to this many samples"
     )
+    run.add_argument(
+        "--min-group-size",
+        type=int,
+        metavar="N",
+        help="merge the groups with fewer than N rows (in the whole data set) into "
+        "one group, merged_small_groups",
+    )
     run.add_argument("--max-epochs", type=int, help="training epochs of the net")
     run.add_argument("--lr", type=float, help="learning rate of the net")
     run.add_argument("--batch-size", type=int, help="batch size of the net")
@@ -185,6 +192,7 @@ def _print(text, quiet=False):
 
 def _cmd_run(args):
     from .._runner import run_fral
+    from .._settings import merged_message
     from .._summary import summarize, summary_markdown, write_report
 
     config = read_config(args.config) if args.config else {}
@@ -198,6 +206,7 @@ def _cmd_run(args):
         "val_size": args.val_size,
         "test_size": args.test_size,
         "pool_size": args.pool_size,
+        "min_group_size": args.min_group_size,
         "max_epochs": args.max_epochs,
         "lr": args.lr,
         "batch_size": args.batch_size,
@@ -220,6 +229,8 @@ def _cmd_run(args):
     start = time.perf_counter()
     df = run_fral(**kwargs)
     elapsed = time.perf_counter() - start
+    for label, merged in df.attrs.get("merged_groups", {}).items():
+        print(merged_message(label, merged, kwargs["min_group_size"]), flush=True)
     # --quiet hides the progress bars only: the final table is always printed
     if kwargs["out_dir"] is not None:
         _, text, files = write_report(df, kwargs["out_dir"])

@@ -9,7 +9,12 @@ import pytest
 from PIL import Image
 from sklearn.pipeline import make_pipeline
 
-from skfral.datasets import fral_split, load_table, make_tabular_preprocessor
+from skfral.datasets import (
+    MisleadingColumnWarning,
+    fral_split,
+    load_table,
+    make_tabular_preprocessor,
+)
 
 LOANS = pd.DataFrame(
     {
@@ -104,23 +109,183 @@ def test_load_table_categorical_codes(tmp_path):
     assert make_tabular_preprocessor(X).fit_transform(X).shape == (6, 4)
 
 
-def test_load_table_warns_about_identifier_columns(tmp_path):
+def test_load_table_refuses_a_text_identifier_unless_named_categorical(tmp_path):
     frame = pd.DataFrame(
         {
             "id": [f"row{i}" for i in range(60)],
-            "x": np.arange(60.0),
+            "x": np.arange(60.0) % 7,
             "g": ["a", "b"] * 30,
             "y": [0, 1, 1] * 20,
         }
     )
     path = _write_csv(tmp_path, frame)
-    with pytest.warns(UserWarning, match=r"column 'id' .* 60 distinct values .*drop="):
-        X, *_ = load_table(path, target="y", sensitive="g")
-    assert "id" in X.columns  # warned, never dropped silently
+    with pytest.raises(ValueError, match=r"column 'id' holds a different value in "
+                       r"every row \(60 rows.*drop=\['id'\] \(--drop id\).*"
+                       r"categorical=\['id'\] \(--categorical id\)"):  # fmt: skip
+        load_table(path, target="y", sensitive="g")
+    # named in categorical: encoded as asked, with a warning naming the fix
+    with pytest.warns(MisleadingColumnWarning, match=r"'id'.*60 features.*--drop id"):
+        X, _, _, info = load_table(path, target="y", sensitive="g", categorical="id")
+    assert "id" in X.columns and len(info["warnings"]) == 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         X, *_ = load_table(path, target="y", sensitive="g", drop=["id"])
     assert list(X.columns) == ["x"]
+
+
+def test_load_table_warns_about_free_text_and_numeric_identifiers(tmp_path):
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "note": [f"n{min(i, 80)}" for i in range(n)],  # 81 values in 120 rows
+            "customer": np.arange(1000, 1000 + n),  # a whole number per row
+            "height": np.linspace(150.0, 190.5, n),  # distinct measurements: fine
+            "g": ["a", "b"] * (n // 2),
+            "y": [0, 1, 1] * (n // 3),
+        }
+    )
+    path = _write_csv(tmp_path, frame)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        X, _, _, info = load_table(path, target="y", sensitive="g")
+    texts = [str(w.message) for w in record if w.category is MisleadingColumnWarning]
+    assert texts == info["warnings"]
+    assert len(texts) == 2, texts
+    assert "column 'note' is categorical with 81 distinct values" in texts[0]
+    assert "--drop note" in texts[0]
+    assert "column 'customer' holds a different whole number" in texts[1]
+    assert "--drop customer" in texts[1]
+    assert list(X.columns) == ["note", "customer", "height"]  # warned, never dropped
+
+
+def test_load_table_warns_about_constant_columns(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "country": ["FR"] * 40,
+            "empty": [np.nan] * 40,
+            "x": np.arange(40.0) % 5,
+            "g": ["a", "b"] * 20,
+            "y": [0, 1] * 20,
+        }
+    )
+    path = _write_csv(tmp_path, frame)
+    with pytest.warns(MisleadingColumnWarning) as record:
+        _, _, _, info = load_table(path, target="y", sensitive="g")
+    texts = [str(w.message) for w in record]
+    assert any(
+        "column 'country' holds the single value 'FR' in every row" in t
+        and "--drop country" in t
+        for t in texts
+    ), texts
+    assert any("column 'empty' holds no value in every row" in t for t in texts)
+    assert not any("'x'" in t for t in texts), texts
+
+
+def _leak_frame(n=200, seed=0):
+    rng = np.random.RandomState(seed)
+    y = rng.choice(["yes", "no"], n)
+    return pd.DataFrame(
+        {
+            # recorded after the outcome: equals the label in 99% of rows
+            "status": np.where(
+                rng.rand(n) < 0.99, np.where(y == "yes", "paid", "late"), "paid"
+            ),
+            # a threshold on a number: > 50 exactly when approved
+            "score": np.where(y == "yes", 50 + rng.rand(n) * 50, rng.rand(n) * 50),
+            "noise": rng.normal(size=n),
+            "job": rng.choice(["a", "b", "c"], n),
+            "g": rng.choice(["f", "m"], n),
+            "y": y,
+        }
+    )
+
+
+def _held_out_balanced_accuracy(frame, column):
+    """Brute force: the majority rule of every value (or every threshold for
+    numbers) learnt on the even rows, scored on the odd ones, and back."""
+    y = frame["y"].to_numpy()
+    classes = np.unique(y)
+    pred = np.empty(len(y), dtype=object)
+    for learn in (0, 1):
+        fit = np.arange(len(y)) % 2 == learn
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            # ties go to the class seen first in y (the rule's convention)
+            order = list(pd.unique(y))
+            majority = {}
+            for v in frame[column][fit].unique():
+                labels = list(y[fit][frame[column][fit] == v])
+                top = max(labels.count(c) for c in order)
+                majority[v] = next(c for c in order if labels.count(c) == top)
+            pred[~fit] = [majority[v] for v in frame[column][~fit]]
+        else:
+            x = frame[column].to_numpy()
+            best = (-1, None)
+            for t in np.unique(x[fit]):
+                for hi in classes:
+                    lo = classes[classes != hi][0]
+                    p = np.where(x[fit] > t, hi, lo)
+                    ba = np.mean([np.mean(p[y[fit] == c] == c) for c in classes])
+                    if ba > best[0]:
+                        best = (ba, (t, hi, lo))
+            t, hi, lo = best[1]
+            pred[~fit] = np.where(x[~fit] > t, hi, lo)
+    return np.mean([np.mean(pred[y == c] == c) for c in classes])
+
+
+def test_load_table_warns_about_columns_that_alone_predict_the_target(tmp_path):
+    frame = _leak_frame()
+    for column in ("status", "score"):  # the premise, computed by brute force
+        assert _held_out_balanced_accuracy(frame, column) >= 0.98, column
+    for column in ("noise", "job"):
+        assert _held_out_balanced_accuracy(frame, column) < 0.7, column
+    path = _write_csv(tmp_path, frame)
+    with pytest.warns(MisleadingColumnWarning) as record:
+        load_table(path, target="y", sensitive="g")
+    texts = [str(w.message) for w in record]
+    assert len(texts) == 2, texts
+    for column, text in zip(("status", "score"), texts):
+        assert f"column {column!r} alone predicts target 'y'" in text, text
+        assert f"--drop {column}" in text and "leak" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_table(path, target="y", sensitive="g", drop=["status", "score"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_single_column_balanced_accuracy_matches_brute_force(seed):
+    from skfral.datasets._misleading_columns import single_column_balanced_accuracy
+
+    frame = _leak_frame(n=60, seed=seed)
+    y_codes, _ = pd.factorize(frame["y"])
+    # the numeric rule also tries quantile bins, so it is at least the stump's
+    for column, kind in (("status", "categorical"), ("job", "categorical")):
+        got = single_column_balanced_accuracy(frame[column], y_codes, kind)
+        assert got == pytest.approx(_held_out_balanced_accuracy(frame, column))
+    got = single_column_balanced_accuracy(frame["noise"], y_codes, "numeric")
+    assert got >= _held_out_balanced_accuracy(frame, "noise") - 1e-12
+
+
+def test_load_table_numeric_sensitive_column_names_how_to_bin_it(tmp_path):
+    rng = np.random.RandomState(0)
+    age = rng.randint(17, 91, 300)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "age": age, "y": [0, 1] * 150})
+    path = _write_csv(tmp_path, frame)
+    n_distinct = len(np.unique(age))
+    q = np.round(np.quantile(age, [0.25, 0.5, 0.75]))
+    cuts = ", ".join(f"{c:g}" for c in q)
+    with pytest.raises(ValueError) as err:
+        load_table(path, target="y", sensitive="age")
+    text = str(err.value)
+    assert f"sensitive='age' is numeric with {n_distinct} distinct values" in text
+    assert f'pd.cut(df["age"], bins=[-np.inf, {cuts}, np.inf], right=False)' in text
+    assert "--sensitive age_group" in text
+    # the suggested line works and gives 4 groups that load
+    frame["age_group"] = pd.cut(
+        frame["age"], bins=[-np.inf, *q, np.inf], right=False
+    ).astype(str)
+    path = _write_csv(tmp_path, frame.drop(columns="age"), "binned.csv")
+    _, _, s, info = load_table(path, target="y", sensitive="age_group")
+    assert len(info["groups"]) == 4
 
 
 # ---------------------------------------------------------------------------
