@@ -22,6 +22,7 @@ from ._introspect import (
     split_estimator,
 )
 from ._labels import encode_labels
+from ._model_file import ModelFileError, ModelVersionWarning, load_model, save_model
 from ._modules import MLP, SmallCNN
 from ._net import InputScaleWarning, RobustNeuralNetClassifier
 from ._resnet import ResNet18
@@ -31,6 +32,8 @@ __all__ = [
     "FGSM",
     "InputScaleWarning",
     "MLP",
+    "ModelFileError",
+    "ModelVersionWarning",
     "PGD",
     "ResNet18",
     "RobustNeuralNetClassifier",
@@ -41,8 +44,10 @@ __all__ = [
     "encode_labels",
     "final_net",
     "gradient_embedding",
+    "load_model",
     "penultimate_embedding",
     "pgd_attack",
+    "save_model",
     "split_estimator",
     "trades_attack",
 ]
