@@ -109,7 +109,11 @@ def table_format(path, arg="data"):
 def _as_names(value, arg):
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()] or [value]
-    if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+    if (
+        isinstance(value, list | tuple)
+        and value
+        and all(isinstance(v, str) for v in value)
+    ):
         return list(value)
     raise TypeError(
         f"{arg}={value!r} has type {type(value).__name__}: expected a column name or a "
@@ -124,10 +128,18 @@ def _label_text(column):
         values = col.dropna()
         if len(values) and np.all(np.floor(values) == values):
             col = col.astype("Int64")
-    out = col.astype(object).where(col.notna(), None)
-    out = out.map(lambda v: None if v is None else str(v).strip())
-    out = out.where(out.map(lambda v: v is not None and v != ""), None)
-    return pd.Series(out.to_numpy(dtype=object), index=column.index, name=column.name)
+    values = []
+    for v in col.astype(object).tolist():
+        text = (
+            None
+            if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+            else str(v).strip()
+        )
+        values.append(text or None)
+    out = pd.Series(values, dtype=object)
+    return pd.Series(
+        out.to_numpy(dtype=object), index=column.index, name=column.name, dtype=object
+    )
 
 
 def read_raw_table(path, arg="data", *, as_text=False):
