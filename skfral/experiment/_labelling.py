@@ -580,4 +580,3 @@ def _model_metadata(data, settings):
 def load_state_model(state_dir):
     """The model fitted for the last batch of a state folder (and its metadata)."""
     return load_model(Path(state_dir) / MODEL)
-

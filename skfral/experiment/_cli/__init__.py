@@ -24,7 +24,7 @@ import argparse
 import sys
 
 from ..._version import __version__
-from . import _run
+from . import _label, _run
 from ._config import (
     CONFIG_KEYS,
     DEMO_SETTINGS,
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 # The modules that add sub-commands, in the order of ``skfral --help``.
-_COMMAND_MODULES = (_run,)
+_COMMAND_MODULES = (_run, _label)
 
 
 def _parser():
