@@ -127,7 +127,9 @@ def test_another_skfral_version_warns_and_a_newer_format_is_refused(saved, table
     (path / "model.json").write_text(json.dumps(settings))
     with pytest.warns(ModelVersionWarning, match="saved by skfral 0.0.1"):
         twin, _ = load_model(path)
-    np.testing.assert_array_equal(twin.predict_proba(table[0]), est.predict_proba(table[0]))
+    np.testing.assert_array_equal(
+        twin.predict_proba(table[0]), est.predict_proba(table[0])
+    )
     settings["format_version"] = 99
     rest = {k: v for k, v in settings.items() if k != "checksum"}
     text = json.dumps(rest, sort_keys=True, allow_nan=False)
