@@ -8,6 +8,7 @@ SIGTERM held back for the few renames).
 """
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -228,6 +229,7 @@ def read_labelling_data(
     id_column=None,
     image_folder=None,
     image_size=32,
+    allow_missing_target=False,
 ):
     """Read DATA; rows with an empty target are the unlabelled pool.
 
@@ -248,6 +250,9 @@ def read_labelling_data(
         The folder of the images named in ``data``.
     image_size : int, default=32
         Images are resized to ``image_size`` x ``image_size`` (RGB).
+    allow_missing_target : bool, default=False
+        A table without the target column reads as entirely unlabelled
+        (for predictions on new data).
 
     Returns
     -------
@@ -292,6 +297,8 @@ def read_labelling_data(
         raise ValueError(
             f"data={str(path)!r} has no data row: expected one row per sample."
         )
+    if allow_missing_target and target not in frame.columns:
+        frame = frame.assign(**{target: pd.Series([None] * len(frame), dtype=object)})
     _check_columns([target], frame.columns, "target", path)
     _check_columns(sensitive, frame.columns, "sensitive", path)
     if target in sensitive or target == id_column:
@@ -361,6 +368,49 @@ def held_signals():
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class _Stopped(BaseException):
+    """A Ctrl-C or SIGTERM, raised past code that swallows KeyboardInterrupt.
+
+    skorch's ``fit`` catches KeyboardInterrupt to end training early and
+    returns normally; a labelling command must stop instead, without writing.
+    """
+
+
+def interruptible(func):
+    """Run ``func`` with Ctrl-C and SIGTERM raising KeyboardInterrupt out of it.
+
+    While ``func`` runs (in the main thread), SIGINT and SIGTERM raise an
+    exception that no ``except KeyboardInterrupt`` inside catches (skorch
+    ends training early on KeyboardInterrupt and carries on); it becomes a
+    KeyboardInterrupt when it leaves ``func``, after the staged files were
+    removed.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            return func(*args, **kwargs)
+
+        def handler(signum, frame):
+            raise _Stopped(signum)
+
+        old = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                old[sig] = signal.signal(sig, handler)
+            except (ValueError, OSError):  # pragma: no cover
+                pass
+        try:
+            return func(*args, **kwargs)
+        except _Stopped:
+            raise KeyboardInterrupt from None
+        finally:
+            for sig, previous in old.items():
+                signal.signal(sig, previous)
+
+    return wrapper
 
 
 def commit(moves, staging):

@@ -18,6 +18,7 @@ from ._label_data import (
     _label_text,
     commit,
     file_sha256,
+    interruptible,
     read_raw_table,
     stage_dir,
     table_format,
@@ -32,9 +33,10 @@ __all__ = ["MergeResult", "merge_labels"]
 class MergeResult:
     """What :func:`merge_labels` did.
 
-    Attributes
+    Parameters
     ----------
     data : pathlib.Path
+        The table that was merged into.
     backup : pathlib.Path or None
         The previous version of DATA (``None`` when nothing changed).
     n_merged : int
@@ -73,6 +75,7 @@ def _labels_from_csv(path, id_name, target):
     ]
 
 
+@interruptible
 def merge_labels(
     data,
     labels,

@@ -17,7 +17,13 @@ import pandas as pd
 from ..metrics import fairness_report, plot_group_accuracy
 from ..nn import APGD, PGD, attack_from_net, final_net, load_model, save_model
 from ..utils._validation import check_int, check_real
-from ._label_data import commit, read_labelling_data, stage_dir, write_table
+from ._label_data import (
+    commit,
+    interruptible,
+    read_labelling_data,
+    stage_dir,
+    write_table,
+)
 from ._labelling import _model_metadata, build_model
 
 __all__ = ["ATTACKS", "audit", "fit_model", "predict"]
@@ -25,6 +31,7 @@ __all__ = ["ATTACKS", "audit", "fit_model", "predict"]
 ATTACKS = ("pgd", "apgd-ce", "apgd-dlr")
 
 
+@interruptible
 def fit_model(
     data,
     *,
@@ -41,14 +48,26 @@ def fit_model(
 
     Parameters
     ----------
-    data, target, sensitive, id_column, image_folder, image_size
-        As for :func:`skfral.experiment.query_batch`.
+    data : str or path-like
+        A CSV, TSV or Parquet table (empty target = unlabelled), or with
+        ``image_folder`` the labels CSV of the images.
+    target : str
+        The label column.
+    sensitive : str or list of str
+        The group column(s).
     save : str or path-like
         The model folder to write (:func:`skfral.nn.save_model`); written
         under a temporary name and renamed at the end.
+    id_column : str or None, default=None
+        A column of unique ids; ``None``: the row number.
+    image_folder : str, path-like or None, default=None
+        The images' folder (``data`` is then the labels CSV).
+    image_size : int, default=32
+        Images are resized to squares of this side.
     net_params : dict or None, default=None
         ``set_params`` of the robust net (e.g. ``{"max_epochs": 30}``).
     random_state : int, default=0
+        Seed of the net.
 
     Returns
     -------
@@ -82,7 +101,7 @@ def fit_model(
     return est
 
 
-def _inputs(model_meta, data, target, sensitive, id_column, image_folder):
+def _inputs(model_meta, data, target, sensitive, id_column, image_folder, new=False):
     target = target or model_meta.get("target")
     sensitive = sensitive or model_meta.get("sensitive")
     if not target or not sensitive:
@@ -97,6 +116,7 @@ def _inputs(model_meta, data, target, sensitive, id_column, image_folder):
         id_column=id_column if id_column is not None else model_meta.get("id_column"),
         image_folder=image_folder,
         image_size=model_meta.get("image_size") or 32,
+        allow_missing_target=new,
     )
     features = model_meta.get("features")
     if d.kind == "table" and features is not None:
@@ -127,8 +147,8 @@ def predict(
     model : str or path-like
         A model folder (:func:`fit_model`, ``skfral fit --save``).
     data : str or path-like
-        A table with the model's feature columns (the target may be empty or
-        absent... it is read when present), or an image labels CSV.
+        A table with the model's feature columns and group column (the target
+        column may be empty or absent), or an image labels CSV.
     predictions : str, path-like or None, default=None
         Where to write the table (CSV, atomically); ``None`` writes nothing.
     target, sensitive, id_column, image_folder
@@ -141,7 +161,7 @@ def predict(
         for every class.
     """
     est, meta = load_model(model)
-    d = _inputs(meta, data, target, sensitive, id_column, image_folder)
+    d = _inputs(meta, data, target, sensitive, id_column, image_folder, new=True)
     proba = est.predict_proba(d.X)
     classes = list(final_net(est).classes_)
     out = pd.DataFrame({d.id_name: d.ids})
@@ -240,12 +260,14 @@ def audit(
     attack : {"pgd", "apgd-ce", "apgd-dlr"} or None, default="pgd"
         20 steps, at the net's training radius unless ``attack_eps``.
     attack_eps : float or None, default=None
+        The attack's radius; ``None``: the net's training ``attack_eps``.
     out : str, path-like or None, default=None
         Folder for ``audit.md``, ``audit.png`` and ``audit.csv`` (per group);
         ``None`` writes nothing.
     n_boot : int, default=200
         Bootstrap resamples of the intervals.
     random_state : int, default=0
+        Seed of the bootstrap resamples.
 
     Returns
     -------

@@ -38,6 +38,7 @@ from ..query import STRATEGIES, get_strategy
 from ..utils._validation import check_int, check_random_state, check_real
 from ._label_data import (
     commit,
+    interruptible,
     read_labelling_data,
     stage_dir,
     take,
@@ -60,13 +61,14 @@ FORMATS = ("csv", "label-studio")
 class QueryResult:
     """What :func:`query_batch` picked and where it wrote it.
 
-    Attributes
+    Parameters
     ----------
     batch : pandas.DataFrame
         One row per picked sample (as in ``to_label.csv``).
     to_label : pathlib.Path
         The file to fill (``to_label.csv``, or the Label Studio tasks file).
     state_dir : pathlib.Path
+        The state folder.
     batch_number : int
         1 for the first batch.
     cold_start : bool
@@ -88,7 +90,23 @@ class QueryResult:
 
 
 def default_state_dir(data):
-    """The state folder next to DATA: ``loans.csv`` -> ``loans.skfral/``."""
+    """The state folder next to DATA: ``loans.csv`` -> ``loans.skfral/``.
+
+    Parameters
+    ----------
+    data : str or path-like
+        The table (or an image folder's labels CSV).
+
+    Returns
+    -------
+    state_dir : pathlib.Path
+
+    Examples
+    --------
+    >>> from skfral.experiment import default_state_dir
+    >>> default_state_dir("data/loans.csv").as_posix()
+    'data/loans.skfral'
+    """
     data = Path(data)
     return data.parent / f"{data.name.split('.')[0]}.skfral"
 
@@ -321,6 +339,7 @@ def _check_args(budget, strategy, val_size, min_labels, fmt):
     return budget, val_size, min_labels
 
 
+@interruptible
 def query_batch(
     data,
     *,
@@ -383,6 +402,7 @@ def query_batch(
         The images' folder (``data`` is then the labels CSV). Also writes
         ``to_label.html``, a contact sheet of the batch.
     image_size : int, default=32
+        Images are resized to squares of this side.
     net_params : dict or None, default=None
         ``set_params`` of the robust net (e.g. ``{"max_epochs": 10}``).
     strategy_params : dict or None, default=None

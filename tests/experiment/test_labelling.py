@@ -431,3 +431,62 @@ def test_cli_interrupt_exits_130(tmp_path, capsys, monkeypatch):
     rc = main(["query", "loans.csv", "--target", "approved", "--sensitive", "race"])
     assert rc == 130
     assert "no file was changed" in capsys.readouterr().err
+
+
+def test_predict_on_new_rows_without_the_target_column(tmp_path):
+    path, _ = make_table(tmp_path, n=60, n_labelled=30)
+    model = tmp_path / "model"
+    est = fit_model(
+        path, target="approved", sensitive="race", save=model, net_params=NET
+    )
+    new = pd.read_csv(path).drop(columns=["approved"]).iloc[:7]
+    new.to_csv(tmp_path / "new.csv", index=False)
+    out = predict(model, tmp_path / "new.csv")
+    expected = est.predict_proba(new.drop(columns=["race"]))
+    np.testing.assert_allclose(out[["proba_no", "proba_yes"]].to_numpy(), expected)
+    assert out["row"].tolist() == list(range(7))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_signal_during_fit_leaves_files_unchanged(tmp_path, signame):
+    """skorch ends training early on Ctrl-C; skfral fit must stop without saving."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    path, _ = make_table(tmp_path, n=3000, n_labelled=3000)
+    before = sha(path)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "skfral",
+            "fit",
+            str(path),
+            "--target",
+            "approved",
+            "--sensitive",
+            "race",
+            "--save",
+            str(tmp_path / "model"),
+            "--epochs",
+            "500",
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(15)  # imports (slow on a loaded machine), then training
+    assert proc.poll() is None, "fit ended before the signal: make it longer"
+    proc.send_signal(getattr(signal, signame))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "no file was changed" in err
+    assert sha(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loans.csv"]
