@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..metrics import worst_group
-from ..nn import attack_from_net, final_net, load_model, save_model
+from ..metrics import group_scores
+from ..nn import attack_from_net, final_net, load_model, save_model, split_estimator
 from ..query import STRATEGIES, get_strategy
 from ..utils._validation import check_int, check_random_state, check_real
 from ._label_data import (
@@ -228,16 +228,46 @@ def build_model(data, classes, random_state, net_params=None):
     return build_estimator(None, data.X, np.asarray(classes), random_state, net_params)
 
 
-def _reasons_jin(strategy, est, X_val, y_val, s_val, rows_groups, parts):
+_N_BOOT_REASON = 200
+
+
+def _p_worst(y, y_clean, y_adv, groups, criterion, rng):
+    """Share of validation bootstraps (rows resampled inside each group) in
+    which each group scores lowest; ``None`` for the balanced criteria."""
+    if criterion not in ("standard", "robust", "mean"):
+        return None
+    ok_c = (y_clean == y).astype(float)
+    ok_a = (y_adv == y).astype(float)
+    hits = {"standard": ok_c, "robust": ok_a, "mean": (ok_c + ok_a) / 2}[criterion]
+    names = sorted(set(groups.tolist()), key=str)
+    members = [np.flatnonzero(groups == g) for g in names]
+    wins = np.zeros(len(names))
+    for _ in range(_N_BOOT_REASON):
+        scores = np.array([hits[rng.choice(m, len(m))].mean() for m in members])
+        low = np.flatnonzero(scores == scores.min())
+        wins[low] += 1.0 / len(low)
+    return dict(zip(names, wins / _N_BOOT_REASON, strict=True))
+
+
+def _reasons_jin(strategy, est, X_val, y_val, s_val, rows_groups, parts, rng):
+    """One line per pick: its group's validation standing, its two inconsistencies.
+
+    The validation set is predicted and attacked once (the strategy's attack,
+    made with the true labels); ``p`` is the share of 200 bootstrap
+    resamples of the validation rows (inside each group) in which the group
+    scores lowest.
+    """
     attack = strategy.attack or attack_from_net(final_net(est))
-    table = worst_group(
-        est,
-        X_val,
-        y_val,
-        sensitive_features=s_val,
-        attack=attack,
-        criterion=strategy.group_criterion,
-    )
+    transform, net = split_estimator(est)
+    Xt = transform(X_val)
+    y_val = np.asarray(y_val, dtype=object)
+    classes = np.asarray(net.classes_, dtype=object)
+    y_clean = classes[net.predict_proba(Xt).argmax(axis=1)]
+    y_adv = classes[net.predict_proba(attack.perturb(net, Xt, y_val)).argmax(axis=1)]
+    s_val = np.asarray(s_val, dtype=object)
+    criterion = strategy.group_criterion
+    table = group_scores(y_val, y_clean, y_adv, s_val, criterion)
+    p = _p_worst(y_val, y_clean, y_adv, s_val, criterion, rng)
     rank = {g: i for i, g in enumerate(table.index)}
     reasons = []
     for g, (i_adv, i_mod) in zip(rows_groups, parts, strict=True):
@@ -249,9 +279,10 @@ def _reasons_jin(strategy, est, X_val, y_val, s_val, rows_groups, parts):
             place = (
                 "is worst" if r == 0 else f"ranks {r + 1} of {len(table)} (1 = worst)"
             )
+            extra = "" if p is None else f", p={p[g]:.2f} of being worst"
             where = (
                 f"group {g} {place} on validation "
-                f"({strategy.group_criterion} accuracy {score:.2f})"
+                f"({criterion} accuracy {score:.2f}{extra})"
             )
         reasons.append(
             f"{where}; adversarial inconsistency {i_adv:.2f}, "
@@ -298,6 +329,7 @@ def _run_strategy(name, params, data, est, fit_rows, val_rows, budget, seed):
             params["sensitive_features_val"],
             s_pool[idx],
             zip(parts["adversarial_inconsistency"], parts["model_inconsistency"]),
+            check_random_state(seed),
         )
     else:
         reasons = [
