@@ -26,6 +26,7 @@ DATA and the state folder as they were.
 
 import datetime
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -569,8 +570,15 @@ def query_batch(
 
 
 def _write_query(state, data, batch, to_label, settings, history, model, fmt):
-    """Stage every file of a query, then rename them all into place."""
+    """Stage every file of a query, then rename them all into place.
+
+    Files go to a staging folder on the same file system as their target
+    (the state folder, and the folder of ``to_label`` when it is elsewhere),
+    so that every rename is atomic.
+    """
     staging = stage_dir(state)
+    outside = to_label.parent.resolve() != state.resolve()
+    side = stage_dir(to_label.parent) if outside else staging
     try:
         moves = []
         files = {}
@@ -579,22 +587,25 @@ def _write_query(state, data, batch, to_label, settings, history, model, fmt):
         for name, writer in files.items():
             writer(staging / name)
             moves.append((staging / name, state / name))
-        staged = staging / ("to_label" + (to_label.suffix or ".csv"))
+        staged = side / ("to_label" + (to_label.suffix or ".csv"))
         write_table(batch, staged, "csv")
         moves.append((staged, to_label))
         if fmt == "label-studio":
-            from ._label_studio import label_studio_tasks
+            from ._label_studio import label_studio_config, label_studio_tasks
 
-            tasks = staging / "to_label.tasks.json"
+            tasks = side / "to_label.tasks.json"
             tasks.write_text(
                 json.dumps(label_studio_tasks(batch, data), indent=1) + "\n",
                 encoding="utf-8",
             )
             moves.append((tasks, to_label.with_suffix(".json")))
+            config = side / "to_label.label_config.xml"
+            config.write_text(label_studio_config(data), encoding="utf-8")
+            moves.append((config, to_label.with_suffix(".label_config.xml")))
         if data.kind == "images":
             from ._label_sheet import contact_sheet_html
 
-            sheet = staging / "to_label.html"
+            sheet = side / "to_label.html"
             sheet.write_text(contact_sheet_html(batch, data), encoding="utf-8")
             moves.append((sheet, to_label.with_suffix(".html")))
         if model is not None:
@@ -608,11 +619,12 @@ def _write_query(state, data, batch, to_label, settings, history, model, fmt):
         (staging / HISTORY).write_text(dump_json(history), encoding="utf-8")
         moves.append((staging / HISTORY, state / HISTORY))
     except BaseException:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(side, ignore_errors=True)
         raise
     commit(moves, staging)
+    if outside:
+        shutil.rmtree(side, ignore_errors=True)
 
 
 def _model_metadata(data, settings):

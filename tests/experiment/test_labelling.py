@@ -265,6 +265,9 @@ def test_label_studio_tasks_and_exports_merge(queried, tmp_path):
     ids = [t["data"]["skfral_id"] for t in tasks]
     assert ids == res.batch["row"].tolist()
     assert all("income=" in t["data"]["text"] for t in tasks)
+    config = res.to_label.with_suffix(".label_config.xml").read_text()
+    assert '<Choices name="approved" toName="text"' in config
+    assert '<Choice value="no"/>' in config and '<Choice value="yes"/>' in config
     # Label Studio's full JSON export: annotations with a choices result
     export = [
         {
@@ -518,3 +521,21 @@ def test_p_worst_counts_bootstrap_wins_and_splits_ties():
     p = _p_worst(y, half, half, groups, "standard", rng)
     assert sum(p.values()) == pytest.approx(1.0) and 0.3 < p["a"] < 0.7
     assert _p_worst(y, right, right, groups, "balanced_mean", rng) is None
+
+
+def test_to_label_elsewhere_and_a_second_state_folder(tmp_path):
+    path, _ = make_table(tmp_path, n=40, n_labelled=6)
+    out = tmp_path / "team" / "batch.csv"
+    res = query_batch(
+        path,
+        target="approved",
+        sensitive="race",
+        budget=3,
+        state_dir=tmp_path / "s",
+        to_label=out,
+    )
+    assert res.to_label == out and len(pd.read_csv(out)) == 3
+    assert sorted(p.name for p in out.parent.iterdir()) == ["batch.csv"]
+    history = json.loads((tmp_path / "s" / "history.json").read_text())
+    assert history[-1]["to_label"] == str(out)
+    assert not default_state_dir(path).exists()

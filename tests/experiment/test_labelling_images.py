@@ -167,3 +167,32 @@ def test_contact_sheet_renders_in_a_headless_browser(tmp_path):
     red = (pixels[..., 0] > 150) & (pixels[..., 2] < 80)
     blue = (pixels[..., 2] > 100) & (pixels[..., 0] < 80)
     assert red.sum() + blue.sum() > 500, "no thumbnail visible in the screenshot"
+
+
+def test_cli_query_on_an_image_folder(tmp_path, capsys, monkeypatch):
+    from skfral.experiment._cli import main
+
+    labels, _ = make_folder(tmp_path, n=12, n_labelled=2)
+    monkeypatch.chdir(tmp_path)
+    rc = main(
+        [
+            "query",
+            "--image-folder",
+            ".",
+            "--layout",
+            "labels-csv",
+            "--labels-file",
+            "labels.csv",
+            "--budget",
+            "4",
+            "--image-size",
+            "8",
+        ]
+    )
+    assert rc == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "contact sheet: labels.skfral/to_label.html" in out
+    assert (tmp_path / "labels.skfral" / "to_label.html").is_file()
+    rc = main(["query", "--image-folder", ".", "--layout", "labels-csv"])
+    assert rc == 2
+    assert "--image-folder needs --labels-file" in capsys.readouterr().err
