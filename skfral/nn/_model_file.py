@@ -25,6 +25,7 @@ loads with a :class:`ModelVersionWarning`.
 """
 
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -36,7 +37,6 @@ import numpy as np
 import torch
 from sklearn.pipeline import Pipeline
 
-from .._version import __version__
 from ._checkpoint import get_net_state, load_checkpoint, save_checkpoint, set_net_state
 from ._modules import MLP, SmallCNN
 from ._net import RobustNeuralNetClassifier
@@ -65,6 +65,11 @@ _CLASS_PARAMS = (
     "iterator_valid",
     "dataset",
 )
+
+
+def _skfral_version():
+    """The installed skfral's version (nn imports nothing above utils)."""
+    return importlib.import_module(__name__.split(".")[0] + "._version").__version__
 
 
 class ModelFileError(ValueError):
@@ -246,7 +251,7 @@ def save_model(estimator, path, *, metadata=None):
         settings = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "skfral_version": __version__,
+            "skfral_version": _skfral_version(),
             "net": settings_net,
             "classes": _json_value(list(net.classes_)),
             "pipeline_steps": step_names,
@@ -317,7 +322,7 @@ def _read_settings(path):
         _refuse(
             path,
             f"it has format version {version!r}, written by skfral "
-            f"{settings.get('skfral_version')}; this skfral ({__version__}) reads "
+            f"{settings.get('skfral_version')}; this skfral ({_skfral_version()}) reads "
             f"versions up to {FORMAT_VERSION}: upgrade skfral.",
         )
     for name, digest in settings.get("files", {}).items():
@@ -334,10 +339,11 @@ def _read_settings(path):
     if WEIGHTS not in settings.get("files", {}):
         _refuse(path, f"{SETTINGS} lists no {WEIGHTS}.")
     saved = settings.get("skfral_version")
-    if saved != __version__:
+    current = _skfral_version()
+    if saved != current:
         warnings.warn(
             f"model={str(path)!r} was saved by skfral {saved}; this is skfral "
-            f"{__version__}. It loads (same file format {version}); check its "
+            f"{current}. It loads (same file format {version}); check its "
             "predictions, or save it again with this version.",
             ModelVersionWarning,
             stacklevel=3,
