@@ -539,3 +539,38 @@ def test_to_label_elsewhere_and_a_second_state_folder(tmp_path):
     history = json.loads((tmp_path / "s" / "history.json").read_text())
     assert history[-1]["to_label"] == str(out)
     assert not default_state_dir(path).exists()
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "parquet"])
+@pytest.mark.parametrize("numeric", [False, True])
+def test_merge_into_tsv_and_parquet(tmp_path, fmt, numeric):
+    rng = np.random.RandomState(1)
+    frame = pd.DataFrame(
+        {
+            "income": rng.randn(20).round(2),
+            "race": ["a", "b"] * 10,
+            "approved": ([1, 0] if numeric else ["yes", "no"]) * 10,
+        }
+    )
+    truth = frame["approved"].copy()
+    frame["approved"] = frame["approved"].astype(object)
+    frame.loc[6:, "approved"] = None
+    path = tmp_path / f"loans.{fmt}"
+    if fmt == "parquet":
+        if numeric:
+            frame["approved"] = frame["approved"].astype(float)
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, sep="\t", index=False)
+    res = query_batch(path, target="approved", sensitive="race", budget=4)
+    ids = fill(res.to_label, truth.astype(str))
+    merge_labels(path, res.to_label, target="approved")
+    back = pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path, sep="\t")
+    got = back.loc[ids, "approved"]
+    if numeric:
+        assert got.astype(int).tolist() == truth[ids].tolist()
+        assert pd.api.types.is_numeric_dtype(back["approved"])
+    else:
+        assert got.tolist() == truth[ids].tolist()
+    assert back["approved"].notna().sum() == 6 + 4
+    pd.testing.assert_series_equal(back["income"], frame["income"])
