@@ -433,7 +433,7 @@ def commit(moves, staging):
             os.replace(src, dst)
         for folder in {Path(dst).parent for _, dst in moves}:
             _fsync_dir(folder)
-    shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _fsync_dir(folder):

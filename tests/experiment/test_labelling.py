@@ -574,3 +574,37 @@ def test_merge_into_tsv_and_parquet(tmp_path, fmt, numeric):
         assert got.tolist() == truth[ids].tolist()
     assert back["approved"].notna().sum() == 6 + 4
     pd.testing.assert_series_equal(back["income"], frame["income"])
+
+
+def test_a_signal_during_the_renames_is_held_until_all_are_done(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import skfral.experiment._label_data as label_data
+
+    staging = label_data.stage_dir(tmp_path)
+    for name in ("a.txt", "b.txt"):
+        (staging / name).write_text("new " + name)
+        (tmp_path / name).write_text("old " + name)
+    real = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C between the two renames
+        return real(src, dst)
+
+    monkeypatch.setattr(label_data.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        label_data.commit(
+            [
+                (staging / "a.txt", tmp_path / "a.txt"),
+                (staging / "b.txt", tmp_path / "b.txt"),
+            ],
+            staging,
+        )
+    assert len(calls) == 2
+    assert (tmp_path / "a.txt").read_text() == "new a.txt"
+    assert (tmp_path / "b.txt").read_text() == "new b.txt"
+    assert not staging.exists()
