@@ -24,7 +24,8 @@ from ._label_data import (
     stage_dir,
     write_table,
 )
-from ._labelling import _model_metadata, build_model
+from ._label_pick import build_model
+from ._labelling import _model_metadata
 
 __all__ = ["ATTACKS", "audit", "fit_model", "predict"]
 

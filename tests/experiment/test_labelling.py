@@ -504,7 +504,7 @@ def test_signal_during_fit_leaves_files_unchanged(tmp_path, signame):
 
 
 def test_p_worst_counts_bootstrap_wins_and_splits_ties():
-    from skfral.experiment._labelling import _p_worst
+    from skfral.experiment._label_pick import _p_worst
 
     rng = np.random.RandomState(0)
     y = np.array(["x"] * 8, dtype=object)
