@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.skfral-installed
 
-.PHONY: demo test install docs lint clean bench mutation
+.PHONY: demo test install docs lint clean bench mutation browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,16 @@ MUTATION_JOBS ?= 2
 mutation: $(STAMP)
 	$(PIP) install -c $(CONSTRAINTS) "mutmut==3.8.1"
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/mutation/run_mutation.py --max-children $(MUTATION_JOBS)
+
+# A real headless browser for the tests marked `browser` (the labelling contact
+# sheet, to_label.html): Debian's chromium, installed with apt-get when missing
+# (needs root). `make test-all` depends on this target.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		echo "chromium: found"; \
+	else \
+		apt-get update && apt-get install -y chromium; \
+	fi
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/generated

@@ -22,6 +22,9 @@ INSTALL_REQUIRES = [
     "joblib>=1.3",
     "tqdm>=4.60",
     "pillow>=9.0",
+    # safe model files (skfral.nn.save_model / load_model): sklearn preprocessing
+    # loaded with an explicit trusted type list, never unpickled
+    "skops>=0.10",
 ]
 
 EXTRAS = {

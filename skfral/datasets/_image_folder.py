@@ -61,8 +61,11 @@ def load_image_folder(
     path : str or path-like
         The folder, laid out as the data set is published (see the loader of
         each layout).
-    layout : {"utkface", "celeba", "fairface"}
-        The folder's layout.
+    layout : {"utkface", "celeba", "fairface", "labels-csv"}
+        The folder's layout. ``"labels-csv"``: a CSV (option ``labels_file``)
+        lists each image's file, label (blank: not labelled yet) and group;
+        see :func:`skfral.datasets._labels_csv.load_labels_csv` (used by
+        ``skfral query --image-folder``).
     target : str
         Attribute to predict: ``"age"``, ``"gender"`` or ``"race"`` for
         UTKFace and FairFace; one of the 40 attributes of
@@ -109,6 +112,12 @@ def load_image_folder(
     ((20, 3, 16, 16), (2, 3, 16, 16), (20,))
     >>> tmp.cleanup()
     """
+    if layout == "labels-csv":  # a CSV of file, label (blank: unlabelled), group
+        from ._labels_csv import load_labels_csv
+
+        return load_labels_csv(
+            path, target=target, sensitive=sensitive, image_size=image_size, **options
+        )
     if layout not in _LOADERS:
         raise unknown_option_error("layout", layout, list(_LOADERS), what="layout")
     loader = _LOADERS[layout]

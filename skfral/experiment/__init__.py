@@ -14,9 +14,16 @@
 - :class:`FRALRecorder`: the same tidy table from a user's own loop.
 - :data:`DATASETS`, :func:`load_dataset`, :func:`default_estimator`: the named
   data sets and the default robust nets.
-- The command line ``skfral run | report | demo`` (also ``python -m skfral``).
+- :func:`query_batch`, :func:`merge_labels`, :func:`fit_model`,
+  :func:`predict`, :func:`audit`: label your own data (which rows to label
+  next and why, merge the answers, use and audit the final model).
+- The command line ``skfral run | report | demo`` and ``skfral query | merge |
+  fit | predict | audit`` (also ``python -m skfral``).
 """
 
+from ._label_merge import MergeResult, merge_labels
+from ._label_model import audit, fit_model, predict
+from ._labelling import QueryResult, default_state_dir, query_batch
 from ._recorder import FRALRecorder
 from ._registry import DATASETS, dataset_names, default_estimator, load_dataset
 from ._runner import (
@@ -48,24 +55,32 @@ from ._store import load_results
 __all__ = [
     "DATASETS",
     "FRALRecorder",
+    "MergeResult",
+    "QueryResult",
     "RESULT_COLUMNS",
     "VALIDATION_COLUMNS",
     "SUMMARY_METRICS",
     "TIMING_COLUMNS",
     "TrivialModelWarning",
     "VERDICT_RULE",
+    "audit",
     "complete_rounds",
     "confidence_intervals",
     "dataset_names",
+    "default_state_dir",
     "default_estimator",
     "derive_seed",
+    "fit_model",
     "load_dataset",
     "load_results",
     "min_seeds",
+    "merge_labels",
     "paired_comparisons",
     "paired_differences",
     "per_seed",
     "plot_learning_curves",
+    "predict",
+    "query_batch",
     "run_fral",
     "summarize",
     "summary_markdown",

@@ -29,6 +29,7 @@ from ._introspect import (
     split_estimator,
 )
 from ._labels import encode_labels
+from ._model_file import ModelFileError, ModelVersionWarning, load_model, save_model
 from ._modules import MLP, SmallCNN
 from ._net import InputScaleWarning, RobustNeuralNetClassifier
 from ._resnet import ResNet18
@@ -38,6 +39,8 @@ __all__ = [
     "FGSM",
     "InputScaleWarning",
     "MLP",
+    "ModelFileError",
+    "ModelVersionWarning",
     "PGD",
     "ResNet18",
     "RobustNeuralNetClassifier",
@@ -50,9 +53,11 @@ __all__ = [
     "get_net_state",
     "gradient_embedding",
     "load_checkpoint",
+    "load_model",
     "penultimate_embedding",
     "pgd_attack",
     "save_checkpoint",
+    "save_model",
     "set_net_state",
     "set_torch_threads",
     "split_estimator",

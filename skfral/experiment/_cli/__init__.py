@@ -28,7 +28,7 @@ import sys
 
 from ..._version import __version__
 from .._interrupt import exit_status, interrupt_guard, signal_name
-from . import _run
+from . import _label, _run
 from ._config import (
     CONFIG_KEYS,
     DEMO_SETTINGS,
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 # The modules that add sub-commands, in the order of ``skfral --help``.
-_COMMAND_MODULES = (_run,)
+_COMMAND_MODULES = (_run, _label)
 
 
 def _parser():
