@@ -174,7 +174,7 @@ class CellStore:
     def write_round(self, r, row, queried, state=None):
         """Record round ``r``: its checkpoint first (if any), then the JSON record."""
         if state is not None:
-            from ..nn._checkpoint import save_checkpoint
+            from ..nn import save_checkpoint
 
             atomic_write(
                 self._state_path(r), lambda fh: save_checkpoint(state, fh), mode="wb"
@@ -189,7 +189,7 @@ class CellStore:
                     pass
 
     def read_state(self, r):
-        from ..nn._checkpoint import load_checkpoint
+        from ..nn import load_checkpoint
 
         return load_checkpoint(self._state_path(r))
 

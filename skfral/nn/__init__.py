@@ -2,18 +2,19 @@
 
 Adversarial attacks (:class:`PGD`, :class:`FGSM`, :class:`APGD`), adversarially trained skorch
 classifiers (:class:`RobustNeuralNetClassifier`: PGD-AT, TRADES) and ready
-modules (:class:`MLP`, :class:`SmallCNN`).
+modules (:class:`MLP`, :class:`SmallCNN`); the training state of a net
+(:func:`get_net_state`, :func:`save_checkpoint`, ...) for exact resumes.
 """
 
-from ._attacks import (
-    APGD,
-    FGSM,
-    PGD,
-    apgd_attack,
-    attack_from_net,
-    dlr_loss,
-    pgd_attack,
-    trades_attack,
+from ._apgd_maths import apgd_attack, dlr_loss
+from ._attack_maths import pgd_attack, trades_attack
+from ._attacks import APGD, FGSM, PGD, attack_from_net
+from ._checkpoint import (
+    get_net_state,
+    load_checkpoint,
+    save_checkpoint,
+    set_net_state,
+    set_torch_threads,
 )
 from ._introspect import (
     final_net,
@@ -40,9 +41,14 @@ __all__ = [
     "dlr_loss",
     "encode_labels",
     "final_net",
+    "get_net_state",
     "gradient_embedding",
+    "load_checkpoint",
     "penultimate_embedding",
     "pgd_attack",
+    "save_checkpoint",
+    "set_net_state",
+    "set_torch_threads",
     "split_estimator",
     "trades_attack",
 ]

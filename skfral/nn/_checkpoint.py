@@ -53,6 +53,7 @@ def get_net_state(estimator):
     Parameters
     ----------
     estimator : fitted skorch NeuralNet or Pipeline ending in one
+        The net whose state is read (for a Pipeline, its final net).
 
     Returns
     -------
@@ -68,7 +69,7 @@ def get_net_state(estimator):
     --------
     >>> import numpy as np
     >>> from skfral.nn import MLP, RobustNeuralNetClassifier
-    >>> from skfral.nn._checkpoint import get_net_state, set_net_state
+    >>> from skfral.nn import get_net_state, set_net_state
     >>> X = np.random.RandomState(0).randn(30, 3).astype("float32")
     >>> y = (X[:, 0] > 0).astype(int)
     >>> net = RobustNeuralNetClassifier(MLP, module__n_features=3, max_epochs=1,
@@ -173,7 +174,18 @@ def save_checkpoint(obj, file):
 
 
 def load_checkpoint(file):
-    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``)."""
+    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``).
+
+    Parameters
+    ----------
+    file : str, path or binary file object
+        What :func:`save_checkpoint` wrote.
+
+    Returns
+    -------
+    obj : dict
+        The nest that was saved, its tensors on the CPU.
+    """
     return torch.load(file, map_location="cpu", weights_only=True)
 
 

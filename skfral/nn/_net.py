@@ -26,18 +26,14 @@ from ..utils._param_validation import (
     validate_parameter_constraints,
 )
 from ..utils._validation import check_int
-from ._attacks import (
+from ._attack_checks import (
     NORMS,
     _as_bound,
-    _forward_and_loss,
     check_clip_range,
     check_input_array,
     default_step_size,
-    encode_labels,
-    eval_mode,
-    pgd_attack,
-    trades_attack,
 )
+from ._attack_maths import pgd_attack, trades_attack
 from ._data import (
     AUGMENTATIONS,
     BatchLoader,
@@ -52,6 +48,9 @@ from ._data import (
     iter_batches,
     load_rows,
 )
+from ._introspect import penultimate_embedding
+from ._labels import encode_labels
+from ._skorch_plumbing import _forward_and_loss, eval_mode
 
 __all__ = ["InputScaleWarning", "RobustNeuralNetClassifier"]
 
@@ -1202,6 +1201,4 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         -------
         embedding : ndarray of float32, shape (n_samples, n_dims)
         """
-        from ._introspect import penultimate_embedding
-
         return penultimate_embedding(self, X)
