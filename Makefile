@@ -37,8 +37,11 @@ docs: $(STAMP)
 	$(PIP) install -c $(CONSTRAINTS) -e ".[docs]"
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
+# ruff, then the import contracts of .importlinter (layers, torch only in
+# skfral/nn, no private imports across packages, no cycles).
 lint: $(STAMP)
 	$(BIN)/python -m ruff check skfral tests examples benchmarks
+	$(BIN)/lint-imports --no-cache
 
 # The committed benchmarks (tens of minutes on 2 cores; results in benchmarks/RESULTS.md).
 bench: $(STAMP)
