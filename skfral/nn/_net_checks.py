@@ -1,9 +1,18 @@
 """Every check of :class:`~skfral.nn.RobustNeuralNetClassifier`: its settings and its data.
 
-Moved out of ``_net.py`` as they were (issue 27). The entry points: settings
-through :meth:`_validate_params` (skorch's hook; ``_settings_scope`` checks them
-once for a whole fit), data through :meth:`_check_fit_data` (a fit) and
-``_validate_X`` (prediction, streaming). The input-scale warning lives here too.
+Moved out of ``_net.py`` as they were (issue 27). One module holds every check;
+each kind of input has one entry:
+
+- settings: ``_check_hyperparameters`` does the work; skorch's hook
+  ``_validate_params`` calls it outside a fit, ``_settings_scope`` once for a
+  whole fit or initialize, and ``_current_settings`` reads the scope's answer
+  (skorch's own ``_validate_params`` cannot run before the net is set up, so the
+  scope does not go through the hook);
+- training data: ``_check_fit_data`` (``fit``, ``partial_fit`` and skorch's
+  ``check_data`` all go through it);
+- prediction inputs: ``_validate_X``.
+
+The input-scale warning lives here too.
 """
 
 import contextlib
