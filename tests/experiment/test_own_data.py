@@ -10,6 +10,8 @@ import pytest
 from skfral.experiment import TIMING_COLUMNS, run_fral
 from skfral.experiment._cli import main
 
+from ..small_run import small_run_settings
+
 RUN_FLAGS = [
     "--strategies", "random,entropy", "--seeds", "1", "--rounds", "2",
     "--budget", "8", "--initial-size", "30", "--val-size", "60",
@@ -205,18 +207,7 @@ def test_run_fral_takes_a_raw_dataframe_and_leaves_it_alone():
     X = frame.drop(columns=["id", "race", "sex", "approved"])
     y, s = frame["approved"], frame[["race", "sex"]]
     copies = X.copy(), y.copy(), s.copy()
-    kw = dict(
-        seeds=1,
-        n_rounds=1,
-        budget=8,
-        initial_size=30,
-        val_size=60,
-        test_size=60,
-        estimator_params={"max_epochs": 1, "attack_n_steps": 1},
-        eval_attack=2,
-        torch_threads=1,
-        progress=False,
-    )
+    kw = small_run_settings(seeds=1, n_rounds=1, budget=8, initial_size=30)
     df = run_fral({"loans": (X, y, s)}, ["random"], **kw)
     assert df["n_groups"].eq(6).all()  # race x sex, intersectional
     assert df["worst_group_standard_accuracy"].between(0, 1).all()

@@ -17,14 +17,10 @@ from skfral.experiment import (
     run_fral,
 )
 
-TINY = dict(
-    initial_size=20,
-    val_size=60,
-    test_size=60,
-    estimator_params={"max_epochs": 2, "attack_n_steps": 2},
-    eval_attack=3,
-    torch_threads=1,
-    progress=False,
+from ..small_run import small_run_settings
+
+TINY = small_run_settings(
+    estimator_params={"max_epochs": 2, "attack_n_steps": 2}, eval_attack=3
 )
 
 

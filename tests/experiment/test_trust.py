@@ -17,18 +17,10 @@ import pytest
 from skfral.datasets import make_fral_classification
 from skfral.experiment import TIMING_COLUMNS, run_fral
 
+from ..small_run import small_run_settings
+
 ROOT = Path(__file__).resolve().parents[2]
-TINY = dict(
-    n_rounds=1,
-    budget=5,
-    initial_size=20,
-    val_size=60,
-    test_size=60,
-    estimator_params={"max_epochs": 1, "attack_n_steps": 1},
-    eval_attack=2,
-    torch_threads=1,
-    progress=False,
-)
+TINY = small_run_settings(n_rounds=1, budget=5)
 
 
 def _env():

@@ -52,6 +52,8 @@ from skfral.metrics import (
 from skfral.nn import FGSM, MLP, PGD, RobustNeuralNetClassifier
 from skfral.query import STRATEGIES, get_strategy
 
+from ..small_run import small_run_settings
+
 N_FEATURES = 3
 
 
@@ -159,16 +161,15 @@ def query(e, name, X_pool=None, n=2, s_pool=None, learner=None, **params):
 
 
 def run(e, datasets=None, strategies=("random",), **overrides):
-    kwargs = dict(
+    kwargs = small_run_settings(
         seeds=1,
         n_rounds=1,
         budget=5,
         initial_size=10,
         val_size=30,
         test_size=30,
-        estimator_params={"max_epochs": 1, "attack_n_steps": 1},
         eval_attack=1,
-        progress=False,
+        torch_threads=None,
     )
     kwargs.update(overrides)
     if datasets is None:
@@ -1114,14 +1115,15 @@ def test_runner_accepts_string_labels_and_groups(base):
     df = run_fral(
         {"toy": (a["X_run"], labels, groups)},
         ["random"],
-        seeds=1,
-        n_rounds=1,
-        budget=5,
-        initial_size=10,
-        val_size=30,
-        test_size=30,
-        estimator_params={"max_epochs": 1, "attack_n_steps": 1},
-        eval_attack=1,
-        progress=False,
+        **small_run_settings(
+            seeds=1,
+            n_rounds=1,
+            budget=5,
+            initial_size=10,
+            val_size=30,
+            test_size=30,
+            eval_attack=1,
+            torch_threads=None,
+        ),
     )
     assert set(df["worst_group_standard"]) <= {"minority", "majority"}
