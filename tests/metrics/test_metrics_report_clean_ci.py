@@ -17,7 +17,7 @@ from skfral.metrics import (
 from skfral.nn import PGD
 
 from . import metrics_helpers
-from .metrics_helpers import FlipAttack, fit_clean_net
+from .metrics_helpers import FlipAttack
 
 
 def make_data(n=120, seed=0):
@@ -25,14 +25,13 @@ def make_data(n=120, seed=0):
 
 
 @pytest.fixture(scope="module")
-def data():
-    return make_data()
+def data(clean_fit):
+    return clean_fit(120, max_epochs=2)[0]
 
 
 @pytest.fixture(scope="module")
-def net(data):
-    X, y, _ = data
-    return fit_clean_net(X, y, max_epochs=2)
+def net(clean_fit):
+    return clean_fit(120, max_epochs=2)[1]
 
 
 def group_accuracy(y, y_pred, group):
