@@ -43,17 +43,20 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check skfral tests examples benchmarks
 	$(BIN)/lint-imports --no-cache
 
-# The committed benchmarks (tens of minutes on 2 cores; results in benchmarks/RESULTS.md).
+# The committed benchmarks (hours on 2 cores). Each writes benchmarks/results/NAME.md
+# with its command at the top; benchmarks/RESULTS.md is the index generated from them.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_attack.py --write
-	$(BIN)/python benchmarks/bench_cost.py --write
-	$(BIN)/python benchmarks/bench_quality.py --suite ablation --write
-	$(BIN)/python benchmarks/bench_quality.py --suite quality --write
+	$(BIN)/python -m benchmarks.bench_attack --write
+	$(BIN)/python -m benchmarks.bench_cost --write
+	$(BIN)/python -m benchmarks.bench_sanity --write
+	$(BIN)/python -m benchmarks.bench_quality --suite ablation --write
+	$(BIN)/python -m benchmarks.bench_quality --suite quality --write
+	$(BIN)/python -m benchmarks.results_index
 
 # Mutation testing (issue 17): mutmut on the maths (benchmarks/mutation/run_mutation.py
 # SCOPE) against the fast unit tests ([tool.mutmut] in pyproject.toml). Slow (about
 # two hours on two idle cores), so not part of `make test`; results in
-# benchmarks/MUTATION.md. MUTATION_JOBS: mutants tested at once.
+# benchmarks/results/mutation.md. MUTATION_JOBS: mutants tested at once.
 MUTATION_JOBS ?= 2
 mutation: $(STAMP)
 	$(PIP) install -c $(CONSTRAINTS) "mutmut==3.8.1"

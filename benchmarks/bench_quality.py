@@ -38,11 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks._common import machine_line, write_result_file  # noqa: E402
-from skfral.experiment import (  # noqa: E402
+from benchmarks._common import machine_line, write_result_file
+from skfral.experiment import (
     VALIDATION_COLUMNS,
     complete_rounds,
     confidence_intervals,
@@ -52,6 +49,8 @@ from skfral.experiment import (  # noqa: E402
     run_fral,
     win_tie_loss,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 FIGURES = Path(__file__).with_name("results") / "figures"
 
