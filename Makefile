@@ -1,4 +1,5 @@
-# Two commands do all the set-up: `make demo` and `make test`.
+# Two commands do all the set-up: `make demo` and `make test` (the fast tests);
+# `make test-all` runs every test and is what CI runs (.ci/run).
 # Each creates .venv when it is missing and installs skfral (editable) with the
 # tested versions in requirements/constraints.txt.
 
@@ -9,7 +10,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.skfral-installed
 
-.PHONY: demo test install docs lint clean bench mutation
+.PHONY: demo test test-all install docs lint clean bench mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +31,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m skfral demo
 
+# TEST_JOBS: pytest-xdist worker processes. `make test` leaves out the tests
+# marked slow (about 2 s or more each on an idle 2-core machine).
+TEST_JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_JOBS)
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -n $(TEST_JOBS)
 
 docs: $(STAMP)
 	$(PIP) install -c $(CONSTRAINTS) -e ".[docs]"

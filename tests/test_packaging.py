@@ -171,12 +171,19 @@ def test_constraints_pin_the_cpu_torch():
     assert pins["modAL-python"] == "0.4.2.1"
 
 
-def test_ci_runs_make_test():
+def test_ci_runs_make_test_all():
     script = (ROOT / ".ci" / "run").read_text()
     commands = [
         line.strip()
         for line in script.splitlines()
         if line.strip() and not line.strip().startswith("#")
     ]
-    assert "make test" in commands
-    assert (ROOT / "Makefile").read_text().count("\ntest:") == 1
+    assert "make test-all" in commands, f".ci/run must run `make test-all`: {commands}"
+    makefile = (ROOT / "Makefile").read_text()
+    assert makefile.count("\ntest:") == 1 and makefile.count("\ntest-all:") == 1
+    fast = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert '-m "not slow"' in fast and "-n " in fast, (
+        f"`make test` is not the fast suite: {fast}"
+    )
+    full = makefile.split("\ntest-all:", 1)[1].split("\n\n", 1)[0]
+    assert "not slow" not in full, f"`make test-all` leaves tests out: {full}"
