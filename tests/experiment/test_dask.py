@@ -21,6 +21,7 @@ KWARGS = small_run_settings(
 )
 
 
+@pytest.mark.slow
 def test_dask_localcluster_matches_local_processes():
     data = {"toy": make_fral_classification(n_samples=300, random_state=0)}
     local = run_fral(data, ["jin", "random"], n_jobs=2, **KWARGS)

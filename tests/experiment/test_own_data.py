@@ -54,6 +54,7 @@ def csv(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_cli_raw_csv_to_report_and_curves(csv, tmp_path, capsys):
     before = _sha(csv)
     out = tmp_path / "out"
@@ -201,6 +202,7 @@ def test_bad_files_and_columns_fail_with_one_line(csv, tmp_path, capsys):
     assert _sha(csv) == before
 
 
+@pytest.mark.slow
 def test_run_fral_takes_a_raw_dataframe_and_leaves_it_alone():
     frame = _loans(seed=1)
     frame.index = np.random.RandomState(0).permutation(len(frame)) + 1000

@@ -56,6 +56,7 @@ def _without_timings(df):
     return df.drop(columns=list(TIMING_COLUMNS)).reset_index(drop=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("warm_start", [True, False])
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path, warm_start):
     kwargs = {**KWARGS, "warm_start": warm_start}
@@ -125,6 +126,7 @@ class _StopAfterRoundOne(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_resumes_a_checkpoint_with_the_older_strategy_state_layout(
     tmp_path, monkeypatch
 ):

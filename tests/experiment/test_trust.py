@@ -112,6 +112,7 @@ def test_busy_machine_warns_with_automatic_threads(data, monkeypatch):
         run_fral(data, ["random"], seeds=1, **kw)  # idle cores: no warning
 
 
+@pytest.mark.slow
 def test_folder_grows_with_seeds_and_strategies(data, tmp_path, monkeypatch):
     from skfral.experiment import _cell
 
@@ -157,6 +158,7 @@ def test_each_cell_shows_a_per_round_progress_bar(data, capfd):
     assert "2/3" in err  # rounds 0, 1 done of 3, before the cell finished
 
 
+@pytest.mark.slow
 def test_version_flag():
     from skfral import __version__
 
@@ -193,6 +195,7 @@ def test_ctrl_c_during_a_query_is_not_swallowed(data, monkeypatch):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path):
     out = tmp_path / "run"
     cmd = [

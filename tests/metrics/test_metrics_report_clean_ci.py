@@ -133,6 +133,7 @@ def test_attack_none_gives_the_clean_half(net, data):
 # ---------------------------------------------------------------- bootstrap CIs
 
 
+@pytest.mark.slow
 def test_ci_brackets_the_estimates_and_is_reproducible(net, data):
     X, y, group = data
     kwargs = dict(sensitive_features=group, n_boot=40)
@@ -158,6 +159,7 @@ def test_ci_brackets_the_estimates_and_is_reproducible(net, data):
     assert report.attrs["n_boot"] == 40 and report.attrs["ci"] == 0.95
 
 
+@pytest.mark.slow
 def test_ci_matches_an_independent_bootstrap(net, data):
     """Percentile bootstrap written here with numpy: same intervals within noise."""
     X, y, group = data
@@ -180,6 +182,7 @@ def test_ci_matches_an_independent_bootstrap(net, data):
         )
 
 
+@pytest.mark.slow
 def test_ci_width_shrinks_with_n(net):
     X, y, group = make_data(n=60, seed=1)
     widths = []
