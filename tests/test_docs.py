@@ -188,10 +188,13 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch, capsys):
     finally:
         torch.set_num_threads(threads)
     out = capsys.readouterr().out
-    assert "worst_group_robust_accuracy" in out
-    assert "worst_group_standard_accuracy" in out
+    for column in ("worst_group_robust_accuracy", "worst_group_standard_accuracy"):
+        assert column in out, f"the quick start's report does not print {column}"
     # 40 initial labels plus three queries of 20.
-    assert len(namespace["learner"].y_training) == 100
+    n_labels = len(namespace["learner"].y_training)
+    assert n_labels == 100, (
+        f"{n_labels} labels after the quick start: expected 40 + 3 x 20"
+    )
 
 
 def cli_quick_start_commands():
@@ -226,7 +229,7 @@ def test_readme_cli_quick_start_dry_run_runs_on_a_raw_csv(tmp_path, monkeypatch)
     commands = cli_quick_start_commands()
     assert commands and all("--data" in c for c in commands[:2]), commands
     dry = next(c for c in commands if "--dry-run" in c)
-    assert main(dry[1:]) == 0
+    assert main(dry[1:]) == 0, f"the README's dry run failed: {dry}"
     assert all(cmd[1] in ("run", "report") for cmd in commands)
 
 
@@ -237,7 +240,7 @@ def test_readme_has_the_markers_the_scripts_write_between():
     lead = (DOCS / "user_guide" / "lead_tables.inc").read_text(encoding="utf-8")
     for marker in ("begin-results-table", "end-results-table"):
         assert f".. {marker}\n" in lead, f"lead_tables.inc lost '.. {marker}'"
-    assert "2209.10729" in text
+    assert "2209.10729" in text, "README.rst lost the paper's arXiv id"
 
 
 def test_install_and_citing_pages_keep_what_left_the_readme():

@@ -20,7 +20,7 @@ def test_import_exposes_the_version():
     assert isinstance(skfral.__version__, str)
     assert re.fullmatch(r"\d+\.\d+\.\d+(\.dev\d+|rc\d+|a\d+|b\d+)?", skfral.__version__)
     setup_py = (ROOT / "setup.py").read_text()
-    assert "_version.py" in setup_py  # one source of truth for the version
+    assert "_version.py" in setup_py, "setup.py must read the version from _version.py"
 
 
 def imported_top_levels(path):
@@ -58,7 +58,7 @@ def test_only_skfral_nn_imports_torch_or_skorch():
         heavy = imported_top_levels(path) & set(HEAVY)
         if heavy:
             offenders[str(relative)] = sorted(heavy)
-    assert scanned > 5
+    assert scanned > 5, f"only {scanned} modules scanned outside skfral/nn"
     assert not offenders, f"torch/skorch imported outside skfral/nn: {offenders}"
 
 
@@ -146,7 +146,7 @@ def install_requires():
 
 def test_install_requires_has_lower_bounds_only():
     requirements = install_requires()
-    assert requirements
+    assert requirements, "setup.py INSTALL_REQUIRES is empty"
     names = set()
     for requirement in requirements:
         match = re.fullmatch(
@@ -167,8 +167,10 @@ def test_constraints_pin_the_cpu_torch():
         for line in (raw.split("#")[0].strip() for raw in lines)
         if "==" in line
     )
-    assert pins["torch"] == "2.13.0"
-    assert pins["modAL-python"] == "0.4.2.1"
+    assert pins["torch"] == "2.13.0", (
+        f"torch pin {pins['torch']}: expected the CPU 2.13.0"
+    )
+    assert pins["modAL-python"] == "0.4.2.1", f"modAL-python pin {pins['modAL-python']}"
 
 
 def test_ci_runs_make_test_all():
@@ -180,7 +182,9 @@ def test_ci_runs_make_test_all():
     ]
     assert "make test-all" in commands, f".ci/run must run `make test-all`: {commands}"
     makefile = (ROOT / "Makefile").read_text()
-    assert makefile.count("\ntest:") == 1 and makefile.count("\ntest-all:") == 1
+    assert makefile.count("\ntest:") == 1 and makefile.count("\ntest-all:") == 1, (
+        "the Makefile needs exactly one test and one test-all target"
+    )
     fast = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
     assert '-m "not slow"' in fast and "-n " in fast, (
         f"`make test` is not the fast suite: {fast}"
