@@ -73,7 +73,7 @@ CLI_FLAGS = [
 KILLER = textwrap.dedent(
     """
     import io, os, signal, sys
-    import skfral.nn._checkpoint as checkpoint
+    import skfral.nn as checkpoint  # experiment._store calls skfral.nn.save_checkpoint
     from skfral.experiment import _store
     from skfral.experiment._cli import main
 
