@@ -1,5 +1,4 @@
 import copy
-from pathlib import Path
 
 import pytest
 
@@ -35,21 +34,3 @@ def _fitted_learner(fral_data):
 @pytest.fixture
 def learner(_fitted_learner):
     return copy.deepcopy(_fitted_learner)
-
-
-_HERE = Path(__file__).resolve().parent
-
-
-def pytest_collection_modifyitems(config, items):
-    """FAL refits a model for every candidate: each common-contract test on it
-    (test_common, test_skactiveml) takes seconds, so those are ``slow``; FAL's
-    known-answer tests stay in the fast suite."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if (
-            callspec is not None
-            and Path(item.path).parent == _HERE
-            and Path(item.path).name in ("test_common.py", "test_skactiveml.py")
-            and "fal" in callspec.id.split("-")
-        ):
-            item.add_marker(pytest.mark.slow)

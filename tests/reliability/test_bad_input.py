@@ -1049,6 +1049,7 @@ def test_bad_input_gives_a_clear_error_and_changes_nothing(case, env):
 
 
 # ----------------------------------------------------- messy input that works
+@pytest.mark.slow
 def test_string_and_categorical_labels_and_groups_work(base):
     a = base.arrays
     words = np.where(a["y"] == 1, "yes", "no")
@@ -1108,6 +1109,7 @@ def test_partial_fit_with_a_class_missing_keeps_every_class(base):
     assert net.predict_proba(a["X"]).shape == (80, 2)
 
 
+@pytest.mark.slow
 def test_runner_accepts_string_labels_and_groups(base):
     a = base.arrays
     labels = np.where(a["y_run"] == 1, "yes", "no")

@@ -132,6 +132,7 @@ def uninterrupted(tmp_path_factory):
     return pd.read_csv(out / "results.csv")
 
 
+@pytest.mark.slow
 def test_sigkill_inside_a_checkpoint_write_then_rerun(tmp_path, uninterrupted):
     out = tmp_path / "run"
     script = tmp_path / "killer.py"
@@ -166,6 +167,7 @@ def test_sigkill_inside_a_checkpoint_write_then_rerun(tmp_path, uninterrupted):
 
 
 # --------------------------------------------------------------- determinism
+@pytest.mark.slow
 def test_same_seeds_give_the_same_table(tmp_path, uninterrupted):
     out = tmp_path / "again"
     assert main([*CLI_FLAGS, "--out", str(out)]) == 0
@@ -203,6 +205,7 @@ def test_same_random_state_gives_the_same_weights(adversarial):
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_same_random_state_gives_the_same_picks():
     rng = np.random.RandomState(2)
     X = rng.randn(90, 3).astype(np.float32)
