@@ -174,6 +174,7 @@ def test_readme_links_exist():
     assert not missing, f"README.rst links to missing files: {missing}"
 
 
+@pytest.mark.slow
 def test_readme_quick_start_runs(tmp_path, monkeypatch, capsys):
     torch = pytest.importorskip("torch")
     pytest.importorskip("modAL")
