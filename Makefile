@@ -1,4 +1,5 @@
-# Two commands do all the set-up: `make demo` and `make test`.
+# Two commands do all the set-up: `make demo` and `make test` (the fast tests);
+# `make test-all` runs every test and is what CI runs (.ci/run).
 # Each creates .venv when it is missing and installs skfral (editable) with the
 # tested versions in requirements/constraints.txt.
 
@@ -9,7 +10,7 @@ PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.skfral-installed
 
-.PHONY: demo test install docs lint clean bench mutation browser-deps
+.PHONY: demo test test-all install docs lint clean bench mutation browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,27 +31,39 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m skfral demo
 
+# TEST_JOBS: pytest-xdist worker processes. `make test` leaves out the tests
+# marked slow (about 2 s or more each on an idle 2-core machine).
+TEST_JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_JOBS)
+
+test-all: $(STAMP) browser-deps
+	$(BIN)/python -m pytest -n $(TEST_JOBS)
 
 docs: $(STAMP)
 	$(PIP) install -c $(CONSTRAINTS) -e ".[docs]"
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
+# ruff, then the import contracts of .importlinter (layers, torch only in
+# skfral/nn, no private imports across packages, no cycles).
 lint: $(STAMP)
 	$(BIN)/python -m ruff check skfral tests examples benchmarks
+	$(BIN)/lint-imports --no-cache
 
-# The committed benchmarks (tens of minutes on 2 cores; results in benchmarks/RESULTS.md).
+# The committed benchmarks (hours on 2 cores). Each writes benchmarks/results/NAME.md
+# with its command at the top; benchmarks/RESULTS.md is the index generated from them.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_attack.py --write
-	$(BIN)/python benchmarks/bench_cost.py --write
-	$(BIN)/python benchmarks/bench_quality.py --suite ablation --write
-	$(BIN)/python benchmarks/bench_quality.py --suite quality --write
+	$(BIN)/python -m benchmarks.bench_attack --write
+	$(BIN)/python -m benchmarks.bench_cost --write
+	$(BIN)/python -m benchmarks.bench_sanity --write
+	$(BIN)/python -m benchmarks.bench_quality --suite ablation --write
+	$(BIN)/python -m benchmarks.bench_quality --suite quality --write
+	$(BIN)/python -m benchmarks.results_index
 
 # Mutation testing (issue 17): mutmut on the maths (benchmarks/mutation/run_mutation.py
 # SCOPE) against the fast unit tests ([tool.mutmut] in pyproject.toml). Slow (about
 # two hours on two idle cores), so not part of `make test`; results in
-# benchmarks/MUTATION.md. MUTATION_JOBS: mutants tested at once.
+# benchmarks/results/mutation.md. MUTATION_JOBS: mutants tested at once.
 MUTATION_JOBS ?= 2
 mutation: $(STAMP)
 	$(PIP) install -c $(CONSTRAINTS) "mutmut==3.8.1"

@@ -1,13 +1,20 @@
-"""Helpers shared by the benchmarks: the machine line, RESULTS.md and results/ files."""
+"""Helpers shared by the benchmarks: the machine line and the results tree.
+
+Every benchmark writes its tables to ``benchmarks/results/<name>.md`` (figures to
+``benchmarks/results/figures/``) with the exact command at the top;
+``benchmarks/RESULTS.md`` is an index generated from those files by
+``python -m benchmarks.results_index``, never edited by hand.
+"""
 
 import datetime
 import os
 import platform
-import re
+import tempfile
 from pathlib import Path
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
-RESULTS_DIR = Path(__file__).with_name("results")
+HERE = Path(__file__).resolve().parent
+RESULTS_DIR = HERE / "results"
+INDEX = HERE / "RESULTS.md"
 
 
 def machine_line():
@@ -20,24 +27,29 @@ def machine_line():
     )
 
 
-def update_results(heading, body):
-    """Replace (or append) the section ``heading`` of benchmarks/RESULTS.md."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{heading}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section + "\n", text)
-    else:
-        text = text.rstrip() + "\n\n" + section
-    RESULTS.write_text(text)
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def write_result_file(name, body, *, title):
-    """Write ``benchmarks/results/<name>`` (Markdown with a ``#`` title); its path.
+    """Write ``benchmarks/results/<name>`` (Markdown, ``# title``) and refresh the
+    index ``benchmarks/RESULTS.md``; return the path.
 
-    The lead merges these files into ``benchmarks/RESULTS.md``.
+    ``body`` starts with the command that produced it (``Command: `...```).
     """
-    RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / name
-    path.write_text(f"# {title}\n\n{body.strip()}\n")
+    from benchmarks.results_index import write_index
+
+    path = atomic_write_text(RESULTS_DIR / name, f"# {title}\n\n{body.strip()}\n")
+    write_index()
     return path

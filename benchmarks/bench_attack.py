@@ -13,8 +13,9 @@
 
 Two models: an MLP on 20-d data in [0, 1] and a SmallCNN on 1x8x8 images.
 
-    python benchmarks/bench_attack.py           # prints a Markdown table
-    python benchmarks/bench_attack.py --write   # also updates benchmarks/RESULTS.md
+    python -m benchmarks.bench_attack           # prints a Markdown table
+    python -m benchmarks.bench_attack --write   # also benchmarks/results/attack_cost.md
+    python -m benchmarks.bench_attack --only-apgd --write   # results/attack_apgd.md
 """
 
 import argparse
@@ -23,16 +24,13 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks._common import machine_line, update_results  # noqa: E402
-from skfral.nn import (  # noqa: E402
+from benchmarks._common import machine_line, write_result_file
+from skfral.nn import (
     APGD,
     MLP,
     PGD,
@@ -269,8 +267,7 @@ def apgd_markdown(rows, args):
 
 def to_markdown(attack_rows, train_rows, args):
     lines = [
-        f"Command (repository root, skfral importable: `make install` or "
-        f"`PYTHONPATH=.`): `{args.command}`",
+        f"Command (repository root): `{args.command}`",
         "",
         f"{machine_line()} ({threads_line()})",
         "",
@@ -351,17 +348,24 @@ def main(argv=None):
         "--only-apgd", action="store_true", help="run the APGD section only"
     )
     parser.add_argument(
-        "--write", action="store_true", help="update benchmarks/RESULTS.md"
+        "--write",
+        action="store_true",
+        help="write benchmarks/results/attack_cost.md (attack_apgd.md with --only-apgd)",
     )
     args = parser.parse_args(argv)
-    args.command = "python benchmarks/bench_attack.py " + " ".join(
+    args.command = "python -m benchmarks.bench_attack " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
     torch.set_num_threads(args.threads)
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
     apgd_rows = [row for k in kinds for row in bench_apgd(k, args)]
     if args.only_apgd:
-        print(apgd_markdown(apgd_rows, args))
+        markdown = f"Command (repository root): `{args.command}`\n\n" + apgd_markdown(
+            apgd_rows, args
+        )
+        print(markdown)
+        if args.write:
+            write_result_file("attack_apgd.md", markdown, title="APGD against PGD-20")
         return
     attack_rows = [bench_attack(k, args) for k in kinds]
     train_rows = [bench_training(k, args) for k in kinds]
@@ -370,7 +374,7 @@ def main(argv=None):
     )
     print(f"{HEADING}\n\n{markdown}")
     if args.write:
-        update_results(HEADING, markdown)
+        write_result_file("attack_cost.md", markdown, title=HEADING.lstrip("# "))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Run by hand (not in CI)::
 
-    python benchmarks/bench_cost.py                 # Markdown tables on stdout
-    python benchmarks/bench_cost.py --write         # also updates benchmarks/RESULTS.md
+    python -m benchmarks.bench_cost                 # Markdown tables on stdout
+    python -m benchmarks.bench_cost --write         # also benchmarks/results/query_cost.md
 
 On Adult (sensitive: sex, the bundled data, one-hot + standardised), with a
 PGD-AT MLP (PGD-10, eps 0.1) fitted on ``--n-labelled`` samples:
@@ -34,14 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import skfral  # noqa: E402,F401
-from benchmarks._common import machine_line, update_results  # noqa: E402
-from skfral.datasets import load_adult  # noqa: E402
-from skfral.nn import MLP, PGD, RobustNeuralNetClassifier  # noqa: E402
-from skfral.nn._checkpoint import set_torch_threads  # noqa: E402
-from skfral.query import STRATEGIES, get_strategy  # noqa: E402
+import skfral  # noqa: F401
+from benchmarks._common import machine_line, write_result_file
+from skfral.datasets import load_adult
+from skfral.nn import MLP, PGD, RobustNeuralNetClassifier, set_torch_threads
+from skfral.query import STRATEGIES, get_strategy
 
 HEADING = "## Query cost"
 POOL_SIZES = (1000, 4000, 16000, 32000)
@@ -170,7 +167,11 @@ def floor_ratios(args):
             jin = build("jin", vals, seed=r)
             learner = Learner(net, X[lab], y[lab])
             t_cold, _ = timed(
-                jin, learner, X[pool], n_instances=args.batch, sensitive_features=s[pool]
+                jin,
+                learner,
+                X[pool],
+                n_instances=args.batch,
+                sensitive_features=s[pool],
             )
             grown = Learner(net, X[np.r_[lab, new]], y[np.r_[lab, new]])
             t_steady, _ = timed(
@@ -178,11 +179,18 @@ def floor_ratios(args):
             )
             # the lever: a 3-step attack for I_adv and the validation ranking
             cheap = build(
-                "jin", vals, seed=r, attack=PGD(eps=net.attack_eps, n_steps=3, random_state=r)
+                "jin",
+                vals,
+                seed=r,
+                attack=PGD(eps=net.attack_eps, n_steps=3, random_state=r),
             )
             cheap(learner, X[pool], n_instances=args.batch, sensitive_features=s[pool])
             t_cheap, _ = timed(
-                cheap, grown, X[pool], n_instances=args.batch, sensitive_features=s[pool]
+                cheap,
+                grown,
+                X[pool],
+                n_instances=args.batch,
+                sensitive_features=s[pool],
             )
             util = build("jin", vals, seed=r).utilities(
                 learner, X[pool], sensitive_features=s[pool]
@@ -193,14 +201,22 @@ def floor_ratios(args):
             t_std, _ = timed(std.fit, X[lab], y[lab])
             attack = PGD(eps=net.attack_eps, n_steps=net.attack_n_steps, random_state=r)
             t_att, _ = timed(attack.perturb, net, X[cand], None)
-            t_fwd = timed(net.predict_proba, X[cand])[0] + timed(std.predict_proba, X[cand])[0]
+            t_fwd = (
+                timed(net.predict_proba, X[cand])[0]
+                + timed(std.predict_proba, X[cand])[0]
+            )
             floor = t_std + t_att + t_fwd
             t_adv, _ = timed(make_net(X.shape[1], r).fit, X[lab], y[lab])
             rec.append((len(cand), t_cold, t_steady, floor, t_adv, t_cheap))
         rec = np.asarray(rec)
         ratios = np.median(
-            np.c_[rec[:, 1] / rec[:, 3], rec[:, 2] / rec[:, 3], rec[:, 1] / rec[:, 4],
-                  rec[:, 2] / rec[:, 4], rec[:, 5] / rec[:, 4]],
+            np.c_[
+                rec[:, 1] / rec[:, 3],
+                rec[:, 2] / rec[:, 3],
+                rec[:, 1] / rec[:, 4],
+                rec[:, 2] / rec[:, 4],
+                rec[:, 5] / rec[:, 4],
+            ],
             axis=0,
         )
         n_cand, t_cold, t_steady, floor, t_adv, t_cheap = np.median(rec, axis=0)
@@ -246,7 +262,9 @@ def _memory_child(batch_size, n_pool):
     pool = rest[:n_pool]
     learner = Learner(net, X[lab], y[lab])
     jin = build("jin", (X[val], y[val], s[val]))
-    jin.set_params(attack=PGD(eps=0.1, n_steps=10, batch_size=batch_size, random_state=0))
+    jin.set_params(
+        attack=PGD(eps=0.1, n_steps=10, batch_size=batch_size, random_state=0)
+    )
     Xp, sp = X[pool], s[pool]
     proc = psutil.Process()
     before = proc.memory_info().rss
@@ -263,7 +281,11 @@ def _memory_child(batch_size, n_pool):
     jin(learner, Xp, n_instances=20, sensitive_features=sp)
     done.set()
     thread.join()
-    print(json.dumps({"growth_mb": (peak[0] - before) / 2**20, "pool_mb": Xp.nbytes / 2**20}))
+    print(
+        json.dumps(
+            {"growth_mb": (peak[0] - before) / 2**20, "pool_mb": Xp.nbytes / 2**20}
+        )
+    )
 
 
 def memory(args):
@@ -274,10 +296,18 @@ def memory(args):
     for n_pool in (args.pool_sizes[0], args.pool_sizes[-1]):
         for bs in (256, 4096):
             out = subprocess.run(
-                [sys.executable, __file__, "--memory-child", str(bs), str(n_pool)],
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.bench_cost",
+                    "--memory-child",
+                    str(bs),
+                    str(n_pool),
+                ],
                 capture_output=True,
                 text=True,
                 check=True,
+                cwd=Path(__file__).resolve().parents[1],
             )
             rec = json.loads(out.stdout.strip().splitlines()[-1])
             lines.append(
@@ -307,7 +337,7 @@ def main(argv=None):
     if args.memory_child:
         _memory_child(*args.memory_child)
         return
-    cmd = "python benchmarks/bench_cost.py " + " ".join(
+    cmd = "python -m benchmarks.bench_cost " + " ".join(
         a for a in (argv or sys.argv[1:])
     )
     scale_table, t_fit = scaling(args)
@@ -322,15 +352,14 @@ def main(argv=None):
             f"median of {args.repeats} runs.",
             "### Query seconds by pool size\n\n" + scale_table,
             "### JIN against its floor and against one adversarial fit "
-            "(targets <= 1.5 and <= 0.25)\n\n"
-            + floor_table,
+            "(targets <= 1.5 and <= 0.25)\n\n" + floor_table,
             "### FAL against JIN at equal candidates (target >= 50)\n\n" + fal_table,
             "### Peak memory of a JIN query\n\n" + mem_table,
         ]
     )
     print(body)
     if args.write:
-        update_results(HEADING, body)
+        write_result_file("query_cost.md", body, title=HEADING.lstrip("# "))
 
 
 if __name__ == "__main__":

@@ -54,7 +54,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 CACHE = ROOT / "benchmarks" / "runs" / "bench_images"
 OPS = ("entropy", "jin", "report", "jin_capped")

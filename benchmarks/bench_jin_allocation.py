@@ -38,12 +38,9 @@ from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks._common import machine_line, write_result_file  # noqa: E402
-from benchmarks.bench_quality import DEFAULT_SIZES, SIZES  # noqa: E402
-from skfral.experiment import (  # noqa: E402
+from benchmarks._common import machine_line, write_result_file
+from benchmarks.bench_quality import DEFAULT_SIZES, SIZES
+from skfral.experiment import (
     VERDICT_RULE,
     complete_rounds,
     confidence_intervals,
@@ -52,6 +49,8 @@ from skfral.experiment import (  # noqa: E402
     run_fral,
     win_tie_loss,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # bench_quality's defaults for --rounds, --budget and --initial-size.
 ROUNDS, BUDGET, INITIAL_SIZE = 6, 20, 40

@@ -39,11 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks._common import machine_line, write_result_file  # noqa: E402
-from skfral.experiment import (  # noqa: E402
+from benchmarks._common import machine_line, write_result_file
+from skfral.experiment import (
     SUMMARY_METRICS,
     VALIDATION_COLUMNS,
     VERDICT_RULE,
@@ -55,7 +52,9 @@ from skfral.experiment import (  # noqa: E402
     run_fral,
     win_tie_loss,
 )
-from skfral.experiment._stats import TOO_FEW_SEEDS  # noqa: E402
+from skfral.experiment._stats import TOO_FEW_SEEDS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 FIGURES = Path(__file__).with_name("results") / "figures"
 

@@ -23,10 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks._common import machine_line, write_result_file
 
-from benchmarks._common import machine_line, write_result_file  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SETTINGS = (("1", ["--torch-threads", "1"]), ("2", ["--torch-threads", "2"]))
 

@@ -40,6 +40,7 @@ def example_env(monkeypatch, tmp_path):
         plt.close("all")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", EXAMPLES, ids=[str(p.relative_to(EXAMPLES_DIR)) for p in EXAMPLES]
 )

@@ -31,11 +31,32 @@ PUBLIC_MODULES = (
 CHECKS = ("GL08", "PR01", "PR02", "PR03", "PR07")
 
 
+def _mixins(cls):
+    """skfral's private mixins of ``cls`` (e.g. the parts of RobustNeuralNetClassifier
+    split out of skfral/nn/_net.py): their methods count as the class's own."""
+    return [
+        k
+        for k in cls.__mro__[1:]
+        if k.__module__.startswith("skfral.")
+        and k.__name__.startswith("_")
+        and k.__bases__ == (object,)
+    ]
+
+
 def _defined_here(cls, name):
-    """True when ``cls`` defines ``name`` and no base class already had it."""
-    if name not in vars(cls):
+    """True when ``cls`` (or one of its private mixins) defines ``name`` and no
+    other base class already had it."""
+    own = [cls, *_mixins(cls)]
+    if not any(name in vars(k) for k in own):
         return False
-    return not any(hasattr(base, name) for base in cls.__mro__[1:])
+    return not any(hasattr(base, name) for base in cls.__mro__[1:] if base not in own)
+
+
+def _own_members(cls):
+    members = {}
+    for k in reversed([cls, *_mixins(cls)]):
+        members.update(vars(k))
+    return members
 
 
 def public_objects():
@@ -49,7 +70,7 @@ def public_objects():
             paths.append(f"{module_name}.{name}")
             if not inspect.isclass(obj):
                 continue
-            for attr, value in vars(obj).items():
+            for attr, value in _own_members(obj).items():
                 if attr.startswith("_") and attr != "__call__":
                     continue
                 if not (inspect.isfunction(value) or isinstance(value, property)):

@@ -2,7 +2,12 @@
 
 import ast
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import skfral
 
@@ -15,7 +20,7 @@ def test_import_exposes_the_version():
     assert isinstance(skfral.__version__, str)
     assert re.fullmatch(r"\d+\.\d+\.\d+(\.dev\d+|rc\d+|a\d+|b\d+)?", skfral.__version__)
     setup_py = (ROOT / "setup.py").read_text()
-    assert "_version.py" in setup_py  # one source of truth for the version
+    assert "_version.py" in setup_py, "setup.py must read the version from _version.py"
 
 
 def imported_top_levels(path):
@@ -53,7 +58,7 @@ def test_only_skfral_nn_imports_torch_or_skorch():
         heavy = imported_top_levels(path) & set(HEAVY)
         if heavy:
             offenders[str(relative)] = sorted(heavy)
-    assert scanned > 5
+    assert scanned > 5, f"only {scanned} modules scanned outside skfral/nn"
     assert not offenders, f"torch/skorch imported outside skfral/nn: {offenders}"
 
 
@@ -65,21 +70,68 @@ def test_skfral_nn_does_import_torch():
     assert {"torch", "skorch"} <= names
 
 
-def test_nn_does_not_import_the_packages_above_it():
-    for path in (PACKAGE / "nn").glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level >= 2 and node.module:
-                assert node.module.split(".")[0] == "utils", (path.name, node.module)
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                assert not node.module.startswith(
-                    (
-                        "skfral.query",
-                        "skfral.metrics",
-                        "skfral.experiment",
-                        "skfral.datasets",
-                    )
-                ), (path.name, node.module)
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def run_lint_imports(root):
+    """``lint-imports`` with the repository's contracts on the package under ``root``."""
+    if not LINT_IMPORTS.exists():
+        pytest.fail(
+            f"{LINT_IMPORTS} is missing: install the pinned import-linter "
+            "(requirements/dev.txt, `make install`)."
+        )
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(ROOT / ".importlinter"), "--no-cache"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def broken_contracts(output):
+    return [line.strip() for line in output.splitlines() if " BROKEN" in line]
+
+
+def test_import_contracts_are_kept():
+    """Layers, torch only in skfral.nn, no private imports across packages, no
+    cycles (.importlinter); the failure names each broken contract."""
+    done = run_lint_imports(ROOT)
+    assert done.returncode == 0, (
+        f"import contracts broken: {broken_contracts(done.stdout)}\n"
+        f"{done.stdout[-4000:]}{done.stderr[-2000:]}"
+    )
+    assert "0 broken" in done.stdout, done.stdout[-2000:]
+
+
+def test_import_contracts_catch_a_violation(tmp_path):
+    """The contracts are not vacuous: a copy of skfral with torch imported in
+    metrics, a private query module imported by experiment and a cycle in nn
+    breaks exactly those three contracts."""
+    shutil.copytree(
+        PACKAGE, tmp_path / "skfral", ignore=shutil.ignore_patterns("*.pyc")
+    )
+    with open(tmp_path / "skfral" / "metrics" / "__init__.py", "a") as fh:
+        fh.write("\nimport torch  # noqa\n")
+    with open(tmp_path / "skfral" / "experiment" / "__init__.py", "a") as fh:
+        fh.write("\nfrom ..query._base import BaseQueryStrategy  # noqa\n")
+    with open(tmp_path / "skfral" / "nn" / "_labels.py", "a") as fh:
+        fh.write(
+            "\n\ndef _late():\n    from ._net import RobustNeuralNetClassifier  # noqa\n"
+        )
+    done = run_lint_imports(tmp_path)
+    broken = broken_contracts(done.stdout)
+    assert done.returncode != 0, f"lint-imports passed a broken copy:\n{done.stdout}"
+    names = " ".join(broken)
+    for expected in (
+        "Only skfral.nn imports torch",
+        "skfral.query:",
+        "No import cycles",
+    ):
+        assert expected in names, (
+            f"{expected!r} not among the broken contracts {broken}"
+        )
+    assert len(broken) == 3, f"expected 3 broken contracts, got {broken}"
 
 
 def install_requires():
@@ -94,7 +146,7 @@ def install_requires():
 
 def test_install_requires_has_lower_bounds_only():
     requirements = install_requires()
-    assert requirements
+    assert requirements, "setup.py INSTALL_REQUIRES is empty"
     names = set()
     for requirement in requirements:
         match = re.fullmatch(
@@ -115,16 +167,27 @@ def test_constraints_pin_the_cpu_torch():
         for line in (raw.split("#")[0].strip() for raw in lines)
         if "==" in line
     )
-    assert pins["torch"] == "2.13.0"
-    assert pins["modAL-python"] == "0.4.2.1"
+    assert pins["torch"] == "2.13.0", (
+        f"torch pin {pins['torch']}: expected the CPU 2.13.0"
+    )
+    assert pins["modAL-python"] == "0.4.2.1", f"modAL-python pin {pins['modAL-python']}"
 
 
-def test_ci_runs_make_test():
+def test_ci_runs_make_test_all():
     script = (ROOT / ".ci" / "run").read_text()
     commands = [
         line.strip()
         for line in script.splitlines()
         if line.strip() and not line.strip().startswith("#")
     ]
-    assert "make test" in commands
-    assert (ROOT / "Makefile").read_text().count("\ntest:") == 1
+    assert "make test-all" in commands, f".ci/run must run `make test-all`: {commands}"
+    makefile = (ROOT / "Makefile").read_text()
+    assert makefile.count("\ntest:") == 1 and makefile.count("\ntest-all:") == 1, (
+        "the Makefile needs exactly one test and one test-all target"
+    )
+    fast = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert '-m "not slow"' in fast and "-n " in fast, (
+        f"`make test` is not the fast suite: {fast}"
+    )
+    full = makefile.split("\ntest-all:", 1)[1].split("\n\n", 1)[0]
+    assert "not slow" not in full, f"`make test-all` leaves tests out: {full}"

@@ -79,8 +79,8 @@ SCOPE = (
     "skfral.nn._attacks.xǁAPGDǁ_attack_batch__mutmut_*",
     "skfral.nn._attacks.x_attack_from_net__mutmut_*",
     # the adversarial training step
-    "skfral.nn._net.xǁRobustNeuralNetClassifierǁtrain_step_single__mutmut_*",
-    "skfral.nn._net.xǁRobustNeuralNetClassifierǁ_training_attack__mutmut_*",
+    "skfral.nn._net_training.xǁ_NetTrainingǁtrain_step_single__mutmut_*",
+    "skfral.nn._net_training.xǁ_NetTrainingǁ_training_attack__mutmut_*",
     # fairness report maths
     "skfral.metrics._groups.*",
     "skfral.metrics._report.*",

@@ -2,19 +2,13 @@
 
 Adversarial attacks (:class:`PGD`, :class:`FGSM`, :class:`APGD`), adversarially trained skorch
 classifiers (:class:`RobustNeuralNetClassifier`: PGD-AT, TRADES) and ready
-modules (:class:`MLP`, :class:`SmallCNN`).
+modules (:class:`MLP`, :class:`SmallCNN`); the training state of a net
+(:func:`get_net_state`, :func:`save_checkpoint`, ...) for exact resumes.
 """
 
-from ._attacks import (
-    APGD,
-    FGSM,
-    PGD,
-    apgd_attack,
-    attack_from_net,
-    dlr_loss,
-    pgd_attack,
-    trades_attack,
-)
+from ._apgd_maths import apgd_attack, dlr_loss
+from ._attack_maths import pgd_attack, trades_attack
+from ._attacks import APGD, FGSM, PGD, attack_from_net
 from ._checkpoint import (
     get_net_state,
     load_checkpoint,

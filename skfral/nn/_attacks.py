@@ -14,7 +14,7 @@ net was trained with. The rest of the attack code lives by responsibility:
   devices, autocast and torch generators;
 - :mod:`skfral.nn._labels`: labels to class indices.
 
-This module re-exports the names other modules import from it.
+Each module imports those names from where they are defined.
 """
 
 from numbers import Integral, Real
@@ -31,39 +31,20 @@ from ..utils._param_validation import (
     StrOptions,
 )
 from ..utils._validation import check_int
-from ._apgd_maths import (
-    APGD_LOSSES,
-    apgd_attack,
-    apgd_checkpoints,  # noqa: F401
-    dlr_loss,
-)
-
-# Names marked F401 are not used here: they are re-exported for the modules
-# that import them from ``skfral.nn._attacks`` (the net's training step,
-# introspection, benchmarks, older code).
+from ._apgd_maths import APGD_LOSSES, apgd_attack
 from ._attack_checks import (
-    NORMS,  # noqa: F401
+    NORMS,
     _as_bound,
-    _exceeds,  # noqa: F401
     check_clip_range,
     check_input_array,
     default_step_size,
 )
-from ._attack_maths import (
-    _clip,  # noqa: F401
-    _flat_norm,  # noqa: F401
-    _linf_box,  # noqa: F401
-    _project,  # noqa: F401
-    _random_start,  # noqa: F401
-    _unit_l2,  # noqa: F401
-    pgd_attack,
-    trades_attack,
-)
+from ._attack_maths import pgd_attack
 from ._data import check_lazy_array, is_lazy_array, iter_batches
+from ._introspect import _identity, final_net, split_estimator
 from ._labels import encode_labels
 from ._skorch_plumbing import (
     _forward_and_loss,
-    _net_loss,  # noqa: F401
     attack_autocast,
     eval_mode,
     logits_forward,
@@ -71,17 +52,7 @@ from ._skorch_plumbing import (
     torch_generator,
 )
 
-__all__ = [
-    "APGD",
-    "FGSM",
-    "PGD",
-    "apgd_attack",
-    "attack_from_net",
-    "dlr_loss",
-    "pgd_attack",
-    "trades_attack",
-    "torch_generator",
-]
+__all__ = ["APGD", "FGSM", "PGD", "attack_from_net"]
 
 _attack_docs = {
     "eps": """eps : float, default=0.1
@@ -154,8 +125,6 @@ class _BaseAttack(ParamsValidationMixin, BaseEstimator):
         X_adv : ndarray of float32, shape of ``X`` (after the pipeline's transforms)
             The adversarial examples, in the order of ``X``.
         """
-        from ._introspect import _identity, split_estimator
-
         self._validate_params()
         settings = self._settings()
         transform, net = split_estimator(net)
@@ -561,8 +530,6 @@ def attack_from_net(net, *, n_steps=None, random_state=None):
     >>> attack.eps, attack.n_steps, attack.norm
     (0.2, 20, 'linf')
     """
-    from ._introspect import final_net
-
     last = final_net(net)
     if not isinstance(last, NeuralNet) and not hasattr(last, "attack_eps"):
         raise TypeError(

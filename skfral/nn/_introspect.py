@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from skorch import NeuralNet
 from skorch.utils import is_dataset
 
-from ._attacks import eval_mode
+from ._skorch_plumbing import eval_mode
 
 __all__ = [
     "split_estimator",

@@ -492,6 +492,7 @@ def test_preprocessor_bad_input():
         make_tabular_preprocessor(dates)
 
 
+@pytest.mark.slow
 def test_raw_csv_to_robust_net_pipeline(tmp_path):
     """A raw CSV with categories and missing values fits with no manual step."""
     from skfral.nn import MLP, RobustNeuralNetClassifier

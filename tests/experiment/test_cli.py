@@ -55,6 +55,7 @@ def run_dir(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_in_process_writes_results_and_report(run_dir):
     df = pd.read_csv(run_dir / "results.csv")
     assert len(df) == 2 * 2 * 3
@@ -70,6 +71,7 @@ def test_run_in_process_writes_results_and_report(run_dir):
         assert (run_dir / name).is_file(), name
 
 
+@pytest.mark.slow
 def test_python_m_skfral_run_gives_the_same_table(run_dir, tmp_path):
     out = tmp_path / "sub"
     proc = subprocess.run(
@@ -86,6 +88,7 @@ def test_python_m_skfral_run_gives_the_same_table(run_dir, tmp_path):
     pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.slow
 def test_report_writes_summary_and_pngs(run_dir, tmp_path, capsys):
     out = tmp_path / "report"
     assert main(["report", str(run_dir), "--out", str(out)]) == 0
@@ -108,6 +111,7 @@ def test_report_writes_summary_and_pngs(run_dir, tmp_path, capsys):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_config_file_mirrors_flags(run_dir, tmp_path):
     config = tmp_path / "experiment.toml"
     config.write_text(
@@ -163,6 +167,7 @@ def test_different_config_refused_without_overwrite(run_dir, capsys):
     _fails(["run", *flags, "--out", str(run_dir)], capsys, "--overwrite")
 
 
+@pytest.mark.slow
 def test_python_m_skfral_bad_input(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "skfral", "run", "--datasets", "nope", "--quiet"],

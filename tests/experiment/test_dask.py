@@ -7,21 +7,21 @@ import pytest
 from skfral.datasets import make_fral_classification
 from skfral.experiment import TIMING_COLUMNS, run_fral
 
+from ..small_run import small_run_settings
+
 distributed = pytest.importorskip("distributed")
 
-KWARGS = dict(
+KWARGS = small_run_settings(
     seeds=2,
     n_rounds=2,
     budget=10,
-    initial_size=20,
-    val_size=60,
-    test_size=60,
     estimator_params={"max_epochs": 2, "attack_n_steps": 2},
     eval_attack=3,
-    progress=False,
+    torch_threads=None,
 )
 
 
+@pytest.mark.slow
 def test_dask_localcluster_matches_local_processes():
     data = {"toy": make_fral_classification(n_samples=300, random_state=0)}
     local = run_fral(data, ["jin", "random"], n_jobs=2, **KWARGS)

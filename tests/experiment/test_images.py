@@ -33,6 +33,7 @@ def folder(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_run_on_an_image_folder(folder, tmp_path, capsys):
     out = tmp_path / "faces"
     argv = ["run", "--image-folder", str(folder), "--layout", "utkface"]

@@ -11,6 +11,8 @@ import pytest
 from skfral.experiment import TIMING_COLUMNS, run_fral
 from skfral.experiment._cli import main
 
+from ..small_run import small_run_settings
+
 RUN_FLAGS = [
     "--strategies", "random,entropy", "--seeds", "1", "--rounds", "2",
     "--budget", "8", "--initial-size", "30", "--val-size", "60",
@@ -53,6 +55,7 @@ def csv(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_cli_raw_csv_to_report_and_curves(csv, tmp_path, capsys):
     before = _sha(csv)
     out = tmp_path / "out"
@@ -200,24 +203,14 @@ def test_bad_files_and_columns_fail_with_one_line(csv, tmp_path, capsys):
     assert _sha(csv) == before
 
 
+@pytest.mark.slow
 def test_run_fral_takes_a_raw_dataframe_and_leaves_it_alone():
     frame = _loans(seed=1)
     frame.index = np.random.RandomState(0).permutation(len(frame)) + 1000
     X = frame.drop(columns=["id", "race", "sex", "approved"])
     y, s = frame["approved"], frame[["race", "sex"]]
     copies = X.copy(), y.copy(), s.copy()
-    kw = dict(
-        seeds=1,
-        n_rounds=1,
-        budget=8,
-        initial_size=30,
-        val_size=60,
-        test_size=60,
-        estimator_params={"max_epochs": 1, "attack_n_steps": 1},
-        eval_attack=2,
-        torch_threads=1,
-        progress=False,
-    )
+    kw = small_run_settings(seeds=1, n_rounds=1, budget=8, initial_size=30)
     df = run_fral({"loans": (X, y, s)}, ["random"], **kw)
     assert df["n_groups"].eq(6).all()  # race x sex, intersectional
     assert df["worst_group_standard_accuracy"].between(0, 1).all()

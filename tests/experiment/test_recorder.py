@@ -150,6 +150,7 @@ def test_default_attack_is_pgd20_from_the_net(data):
     assert row["worst_group_robust_accuracy"] == report["worst_group_robust_accuracy"]
 
 
+@pytest.mark.slow
 def test_recorded_loop_feeds_summaries_curves_and_report(data, tmp_path):
     X, y, s = data
     frames = []

@@ -15,20 +15,17 @@ import pytest
 from skfral.datasets import make_fral_classification
 from skfral.experiment import TIMING_COLUMNS, run_fral
 
+from ..small_run import small_run_settings
+
 ROOT = Path(__file__).resolve().parents[2]
-KWARGS = dict(
+KWARGS = small_run_settings(
     seeds=[0, 1],
     n_rounds=3,
     budget=10,
-    initial_size=20,
-    val_size=60,
-    test_size=60,
     estimator_params={"max_epochs": 2, "attack_n_steps": 2},
     eval_attack=3,
     warm_start=True,
     n_jobs=1,
-    torch_threads=1,
-    progress=False,
 )
 STRATEGIES = ["jin", "random"]
 
@@ -59,6 +56,7 @@ def _without_timings(df):
     return df.drop(columns=list(TIMING_COLUMNS)).reset_index(drop=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("warm_start", [True, False])
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path, warm_start):
     kwargs = {**KWARGS, "warm_start": warm_start}
@@ -128,6 +126,7 @@ class _StopAfterRoundOne(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_resumes_a_checkpoint_with_the_older_strategy_state_layout(
     tmp_path, monkeypatch
 ):

@@ -17,14 +17,10 @@ from skfral.experiment import (
     run_fral,
 )
 
-TINY = dict(
-    initial_size=20,
-    val_size=60,
-    test_size=60,
-    estimator_params={"max_epochs": 2, "attack_n_steps": 2},
-    eval_attack=3,
-    torch_threads=1,
-    progress=False,
+from ..small_run import small_run_settings
+
+TINY = small_run_settings(
+    estimator_params={"max_epochs": 2, "attack_n_steps": 2}, eval_attack=3
 )
 
 
@@ -42,6 +38,7 @@ def table(data, tmp_path_factory):
     return df, out
 
 
+@pytest.mark.slow
 def test_end_to_end_table(table):
     df, out = table
     assert list(df.columns) == list(RESULT_COLUMNS)
@@ -97,6 +94,7 @@ def test_rerun_skips_finished_work(table, data):
     pd.testing.assert_frame_equal(again, df)  # timings too: read back from disk
 
 
+@pytest.mark.slow
 def test_different_config_is_refused_then_overwritten(data, tmp_path):
     kw = dict(seeds=1, n_rounds=1, budget=5, out_dir=tmp_path, **TINY)
     run_fral(data, ["random"], **kw)
@@ -111,6 +109,7 @@ def test_different_config_is_refused_then_overwritten(data, tmp_path):
     assert json.loads((tmp_path / "manifest.json").read_text())["config"]["budget"] == 6
 
 
+@pytest.mark.slow
 def test_strategy_variants_and_seed_list(data):
     df = run_fral(
         data,
@@ -228,6 +227,7 @@ def test_weak_eval_attack_warns(data, monkeypatch):
         )
 
 
+@pytest.mark.slow
 def test_estimator_callable_and_template(data):
     from skfral.nn import MLP, RobustNeuralNetClassifier
 

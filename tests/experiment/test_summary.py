@@ -101,6 +101,7 @@ def test_plot_learning_curves_on_axes_and_file(tmp_path):
         plot_learning_curves(df, tmp_path / "c.png", dataset="x")
 
 
+@pytest.mark.slow
 def test_write_report_files(tmp_path):
     summary, text, files = write_report(_table(), tmp_path)
     assert [f.name for f in files] == [

@@ -17,18 +17,10 @@ import pytest
 from skfral.datasets import SmallGroupWarning, make_fral_classification
 from skfral.experiment import TIMING_COLUMNS, run_fral
 
+from ..small_run import small_run_settings
+
 ROOT = Path(__file__).resolve().parents[2]
-TINY = dict(
-    n_rounds=1,
-    budget=5,
-    initial_size=20,
-    val_size=60,
-    test_size=60,
-    estimator_params={"max_epochs": 1, "attack_n_steps": 1},
-    eval_attack=2,
-    torch_threads=1,
-    progress=False,
-)
+TINY = small_run_settings(n_rounds=1, budget=5)
 
 
 def _env():
@@ -121,6 +113,7 @@ def test_busy_machine_warns_with_automatic_threads(data, monkeypatch):
         run_fral(data, ["random"], seeds=1, **kw)  # idle cores: no warning
 
 
+@pytest.mark.slow
 def test_folder_grows_with_seeds_and_strategies(data, tmp_path, monkeypatch):
     from skfral.experiment import _cell
 
@@ -166,6 +159,7 @@ def test_each_cell_shows_a_per_round_progress_bar(data, capfd):
     assert "2/3" in err  # rounds 0, 1 done of 3, before the cell finished
 
 
+@pytest.mark.slow
 def test_version_flag():
     from skfral import __version__
 
@@ -208,6 +202,7 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "signum, status, message",
     [

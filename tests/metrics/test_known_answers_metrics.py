@@ -96,6 +96,7 @@ def majority(y):
     return max(np.bincount(y)) / len(y)
 
 
+@pytest.mark.slow
 def test_world_is_a_strict_test():
     _, _, y, g, clean, adv = world(seed=1)
     for pred in (clean, adv):
@@ -265,6 +266,7 @@ def test_with_group_names_puts_the_names_after_the_robust_accuracy():
     assert list(clean_only.index)[-2:] == ["worst_group_standard", "worst_group_robust"]
 
 
+@pytest.mark.slow
 def test_bootstrap_intervals_of_sure_groups_are_points():
     net, X, y, g, clean, adv = world(seed=1)
     X = X.copy()
@@ -300,6 +302,7 @@ def test_bootstrap_intervals_of_sure_groups_are_points():
     )
 
 
+@pytest.mark.slow
 def test_bootstrap_intervals_are_reproducible_with_random_state():
     """The same random_state gives the same intervals; another seed moves them
     (40 resamples of 3 groups cannot repeat every quantile by chance)."""

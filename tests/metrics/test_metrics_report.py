@@ -24,7 +24,6 @@ from skfral.nn import MLP, PGD, RobustNeuralNetClassifier
 from skfral.utils import check_sensitive_features
 
 from . import metrics_helpers
-from .metrics_helpers import fit_clean_net
 
 REPORT_KEYS = {
     "n_samples",
@@ -79,14 +78,13 @@ def make_data(n=80, seed=0):
 
 
 @pytest.fixture(scope="module")
-def data():
-    return make_data()
+def data(clean_fit):
+    return clean_fit(80, max_epochs=5)[0]
 
 
 @pytest.fixture(scope="module")
-def net(data):
-    X, y, _ = data
-    return fit_clean_net(X, y, max_epochs=5)
+def net(clean_fit):
+    return clean_fit(80, max_epochs=5)[1]
 
 
 def direct_frame(metrics, y, y_pred, sf):

@@ -17,7 +17,7 @@ from skfral.metrics import (
 from skfral.nn import PGD
 
 from . import metrics_helpers
-from .metrics_helpers import FlipAttack, fit_clean_net
+from .metrics_helpers import FlipAttack
 
 
 def make_data(n=120, seed=0):
@@ -25,14 +25,13 @@ def make_data(n=120, seed=0):
 
 
 @pytest.fixture(scope="module")
-def data():
-    return make_data()
+def data(clean_fit):
+    return clean_fit(120, max_epochs=2)[0]
 
 
 @pytest.fixture(scope="module")
-def net(data):
-    X, y, _ = data
-    return fit_clean_net(X, y, max_epochs=2)
+def net(clean_fit):
+    return clean_fit(120, max_epochs=2)[1]
 
 
 def group_accuracy(y, y_pred, group):
@@ -134,6 +133,7 @@ def test_attack_none_gives_the_clean_half(net, data):
 # ---------------------------------------------------------------- bootstrap CIs
 
 
+@pytest.mark.slow
 def test_ci_brackets_the_estimates_and_is_reproducible(net, data):
     X, y, group = data
     kwargs = dict(sensitive_features=group, n_boot=40)
@@ -159,6 +159,7 @@ def test_ci_brackets_the_estimates_and_is_reproducible(net, data):
     assert report.attrs["n_boot"] == 40 and report.attrs["ci"] == 0.95
 
 
+@pytest.mark.slow
 def test_ci_matches_an_independent_bootstrap(net, data):
     """Percentile bootstrap written here with numpy: same intervals within noise."""
     X, y, group = data
@@ -181,6 +182,7 @@ def test_ci_matches_an_independent_bootstrap(net, data):
         )
 
 
+@pytest.mark.slow
 def test_ci_width_shrinks_with_n(net):
     X, y, group = make_data(n=60, seed=1)
     widths = []

@@ -17,7 +17,7 @@ from skfral.metrics import (
 from skfral.nn import MLP, PGD, RobustNeuralNetClassifier
 
 from . import metrics_helpers
-from .metrics_helpers import FlipAttack, fit_clean_net
+from .metrics_helpers import FlipAttack
 
 BATCH = 16
 
@@ -80,14 +80,13 @@ def make_data(n=100, seed=0):
 
 
 @pytest.fixture(scope="module")
-def data():
-    return make_data()
+def data(clean_fit):
+    return clean_fit(100, max_epochs=2)[0]
 
 
 @pytest.fixture(scope="module")
-def net(data):
-    X, y, _ = data
-    return fit_clean_net(X, y, max_epochs=2)
+def net(clean_fit):
+    return clean_fit(100, max_epochs=2)[1]
 
 
 def test_lazy_array_is_read_one_batch_at_a_time(net, data):

@@ -11,7 +11,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-import skfral.nn._net as net_module
+import skfral.nn._net_checks as net_module
 from skfral.nn import (
     MLP,
     InputScaleWarning,

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from numpy.testing import assert_allclose, assert_array_equal
 
-import skfral.nn._net as net_module
+import skfral.nn._net_training as net_module
 from skfral.nn import (
     FGSM,
     PGD,

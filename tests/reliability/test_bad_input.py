@@ -52,6 +52,8 @@ from skfral.metrics import (
 from skfral.nn import FGSM, MLP, PGD, RobustNeuralNetClassifier
 from skfral.query import STRATEGIES, get_strategy
 
+from ..small_run import small_run_settings
+
 N_FEATURES = 3
 
 
@@ -159,16 +161,15 @@ def query(e, name, X_pool=None, n=2, s_pool=None, learner=None, **params):
 
 
 def run(e, datasets=None, strategies=("random",), **overrides):
-    kwargs = dict(
+    kwargs = small_run_settings(
         seeds=1,
         n_rounds=1,
         budget=5,
         initial_size=10,
         val_size=30,
         test_size=30,
-        estimator_params={"max_epochs": 1, "attack_n_steps": 1},
         eval_attack=1,
-        progress=False,
+        torch_threads=None,
     )
     kwargs.update(overrides)
     if datasets is None:
@@ -1048,6 +1049,7 @@ def test_bad_input_gives_a_clear_error_and_changes_nothing(case, env):
 
 
 # ----------------------------------------------------- messy input that works
+@pytest.mark.slow
 def test_string_and_categorical_labels_and_groups_work(base):
     a = base.arrays
     words = np.where(a["y"] == 1, "yes", "no")
@@ -1107,6 +1109,7 @@ def test_partial_fit_with_a_class_missing_keeps_every_class(base):
     assert net.predict_proba(a["X"]).shape == (80, 2)
 
 
+@pytest.mark.slow
 def test_runner_accepts_string_labels_and_groups(base):
     a = base.arrays
     labels = np.where(a["y_run"] == 1, "yes", "no")
@@ -1114,14 +1117,15 @@ def test_runner_accepts_string_labels_and_groups(base):
     df = run_fral(
         {"toy": (a["X_run"], labels, groups)},
         ["random"],
-        seeds=1,
-        n_rounds=1,
-        budget=5,
-        initial_size=10,
-        val_size=30,
-        test_size=30,
-        estimator_params={"max_epochs": 1, "attack_n_steps": 1},
-        eval_attack=1,
-        progress=False,
+        **small_run_settings(
+            seeds=1,
+            n_rounds=1,
+            budget=5,
+            initial_size=10,
+            val_size=30,
+            test_size=30,
+            eval_attack=1,
+            torch_threads=None,
+        ),
     )
     assert set(df["worst_group_standard"]) <= {"minority", "majority"}

@@ -33,6 +33,8 @@ from skfral.nn import MLP, RobustNeuralNetClassifier
 from skfral.nn._checkpoint import load_checkpoint
 from skfral.query import STRATEGIES, get_strategy
 
+from ..small_run import small_run_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 N_ROUNDS = 4
 KILL_ROUND = random.Random(9).randint(1, N_ROUNDS - 1)  # seeded; rounds follow it
@@ -129,6 +131,7 @@ def uninterrupted(tmp_path_factory):
     return pd.read_csv(out / "results.csv")
 
 
+@pytest.mark.slow
 def test_sigkill_inside_a_checkpoint_write_then_rerun(tmp_path, uninterrupted):
     out = tmp_path / "run"
     script = tmp_path / "killer.py"
@@ -163,6 +166,7 @@ def test_sigkill_inside_a_checkpoint_write_then_rerun(tmp_path, uninterrupted):
 
 
 # --------------------------------------------------------------- determinism
+@pytest.mark.slow
 def test_same_seeds_give_the_same_table(tmp_path, uninterrupted):
     out = tmp_path / "again"
     assert main([*CLI_FLAGS, "--out", str(out)]) == 0
@@ -200,6 +204,7 @@ def test_same_random_state_gives_the_same_weights(adversarial):
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_same_random_state_gives_the_same_picks():
     rng = np.random.RandomState(2)
     X = rng.randn(90, 3).astype(np.float32)
@@ -238,17 +243,13 @@ def test_dask_worker_killed_mid_grid_gives_the_same_table(tmp_path):
     distributed = pytest.importorskip("distributed")
     data = {"toy": make_fral_classification(n_samples=200, random_state=0)}
     strategies = ["jin", "random"]
-    kwargs = dict(
+    kwargs = small_run_settings(
         seeds=2,
         n_rounds=3,
         budget=5,
-        initial_size=20,
         val_size=40,
         test_size=40,
         estimator_params={"max_epochs": 2, "attack_n_steps": 2},
-        eval_attack=2,
-        torch_threads=1,
-        progress=False,
     )
     out = tmp_path / "grid"
     outcome = {}

@@ -150,6 +150,7 @@ def label_problems(draw):
     return y_true, y_clean, y_adv, np.asarray(GROUP_NAMES, dtype=object)[groups]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, database=None)
 @given(label_problems(), st.sampled_from(["standard", "robust", "mean"]))
 def test_group_scores_worst_equals_min_over_groups(problem, criterion):
@@ -169,6 +170,7 @@ def test_group_scores_worst_equals_min_over_groups(problem, criterion):
     assert table["score"].is_monotonic_increasing
 
 
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,
