@@ -89,7 +89,62 @@ STRATEGIES = {
         },
     ),
 }
+# Issue 25 ("a JIN that never loses"): a soft group preference over the whole
+# pool (rank mean of I_adv, I_mod and entropy + beta * P(group is worst)),
+# shrunk group scores, a validation minimum, a per-query cap, and the gate
+# "auto" (targeted where the likely-worst group is predictable from the
+# features, soft elsewhere). "full" = shrinkage 25 + minimum 10 + cap 0.2;
+# the ablation turns one part off at a time.
+SOFT = {
+    "group_allocation": "soft",
+    "group_preference": 0.5,
+    "score_aggregation": "rank",
+    "uncertainty_weight": 1.0,
+}
+FIXES = {"shrinkage_prior": 25.0, "min_val_count": 10, "max_group_share": 0.2}
+STRATEGIES.update(
+    {
+        "jin_auto_full": ("jin", {**SOFT, **FIXES, "group_allocation": "auto"}),
+        "jin_soft_full": ("jin", {**SOFT, **FIXES}),
+        "jin_bootstrap_full": (
+            "jin",
+            {**SOFT, **FIXES, "group_allocation": "bootstrap"},
+        ),
+        "jin_soft": ("jin", dict(SOFT)),
+        "jin_soft_full_beta0": ("jin", {**SOFT, **FIXES, "group_preference": 0.0}),
+        "jin_soft_full_beta2": ("jin", {**SOFT, **FIXES, "group_preference": 2.0}),
+        "jin_soft_full_no_shrink": (
+            "jin",
+            {**SOFT, **FIXES, "shrinkage_prior": 0.0},
+        ),
+        "jin_soft_full_no_min": ("jin", {**SOFT, **FIXES, "min_val_count": 1}),
+        "jin_soft_full_no_cap": ("jin", {**SOFT, **FIXES, "max_group_share": None}),
+    }
+)
+SOFT_VARIANTS = (
+    "jin_auto_full",
+    "jin_soft_full",
+    "jin_bootstrap_full",
+    "jin_soft",
+    "jin_soft_full_beta0",
+    "jin_soft_full_beta2",
+    "jin_soft_full_no_shrink",
+    "jin_soft_full_no_min",
+    "jin_soft_full_no_cap",
+)
+# The ablation of issue 25: (variant, the variant with one part changed).
+ABLATION_PAIRS = [
+    ("jin_soft_full", "jin_soft_full_beta0"),  # soft preference on / off
+    ("jin_soft_full", "jin_soft_full_no_shrink"),
+    ("jin_soft_full", "jin_soft_full_no_min"),
+    ("jin_soft_full", "jin_soft_full_no_cap"),
+    ("jin_soft_full", "jin_soft"),  # the three fixes together
+    ("jin_soft_full_beta2", "jin_soft_full"),  # more targeting
+    ("jin_auto_full", "jin_soft_full"),  # the gate on / off
+    ("jin_bootstrap_full", "jin_bootstrap_entropy"),  # the fixes, hard targeting
+]
 VARIANTS = (
+    *SOFT_VARIANTS,
     "jin_worst",
     "jin_bootstrap",
     "jin_proportional",
@@ -109,9 +164,12 @@ PAIRS = [
     )
     for b in ("jin_worst", "entropy", "worst_group")
 ] + [("jin_worst", "entropy"), ("jin_worst", "worst_group")]
+PAIRS += [(v, b) for v in SOFT_VARIANTS for b in ("jin_bootstrap", "entropy")]
+PAIRS += [p for p in ABLATION_PAIRS if p not in PAIRS]
 REFERENCES = ("entropy", "worst_group")
 # What each cell is reported as, and the order cells are run in (new first).
 RUN_ORDER = (
+    *SOFT_VARIANTS[:4],
     "jin_bootstrap",
     "jin_worst",
     "entropy",
@@ -120,6 +178,7 @@ RUN_ORDER = (
     "jin_max_candidates_128",
     "jin_entropy",
     "jin_bootstrap_entropy",
+    *SOFT_VARIANTS[4:],
 )
 DATASETS = ("synthetic", "german", "adult", "adult_race", "digits")
 METRICS = (
@@ -326,7 +385,10 @@ def validation_ranking(df):
     table["all data sets"] = table.mean(axis=1).where(everywhere)
     table["where run"] = table.drop(columns="all data sets").mean(axis=1)
     table["n data sets"] = (
-        table.drop(columns=["all data sets", "where run"]).notna().sum(axis=1).astype(int)
+        table.drop(columns=["all data sets", "where run"])
+        .notna()
+        .sum(axis=1)
+        .astype(int)
     )
     return pd.concat(
         [

@@ -26,6 +26,13 @@ from ._groups import (
     allocate,
     rank_groups,
 )
+from ._jin_groups import (
+    cap_allocation,
+    capped_pick,
+    group_caps,
+    group_predictability,
+    rank_groups_shrunk,
+)
 from ._jin_scores import (
     AGGREGATIONS,
     DISAGREEMENTS,
@@ -35,6 +42,10 @@ from ._jin_scores import (
 )
 
 __all__ = ["JINQueryStrategy", "disagreement_scores"]
+
+# Issue 25: the whole pool with a soft group preference, and the gate between
+# "bootstrap" and "soft".
+SOFT_ALLOCATIONS = ("soft", "auto")
 
 
 def _can_warm_start(model):
@@ -90,8 +101,8 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         Worst-group criterion on validation: "standard", "robust", "mean" (of
         standard and robust accuracy), or "balanced_standard",
         "balanced_robust", "balanced_mean" (balanced accuracy).
-    group_allocation : {"bootstrap", "worst", "proportional", "none"}, \
-default="bootstrap"
+    group_allocation : {"bootstrap", "worst", "proportional", "none", "soft", \
+"auto"}, default="bootstrap"
         "bootstrap" (the default; our extension, not in the paper): the batch
         split in proportion to each group's probability of being the worst,
         estimated by ``n_boot`` seeded resamples of the validation rows inside
@@ -108,6 +119,18 @@ default="bootstrap"
         "worst"). A group with too few pool samples is filled from the
         next-worst groups. "none" drops the group restriction (an ablation:
         every pool sample competes, no validation ranking is made).
+        "soft" (issue 25; our extension): no restriction either, but a soft
+        preference: every pool sample is scored by the weighted mean of the
+        ranks (scaled to [0, 1]) of ``I_adv``, ``I_mod`` and the robust
+        model's entropy (weights ``weights`` and ``uncertainty_weight``;
+        ``score_aggregation`` is not used: ranks put ``group_preference`` on a
+        known scale) plus ``group_preference`` times the bootstrap probability
+        that the sample's group is the worst on validation. "auto" (issue 25):
+        "bootstrap" when the groups likely to be the worst can be told from
+        the features (their cross-validated AUC, weighted by ``p_worst``, is
+        at least ``predictability_threshold``), else "soft": targeting pays
+        where the targeted group is predictable from the features. The
+        choice, made on the validation set only, is in ``group_allocation_``.
     n_boot : int, default=1000
         Bootstrap replicates of ``group_allocation="bootstrap"`` (ignored
         otherwise); seeded from ``random_state``.
@@ -142,6 +165,41 @@ default="bootstrap"
         to the score (our extension, not in the paper; ``0`` leaves JIN as the
         paper defines it). Ranked like the other terms under
         ``score_aggregation="rank"``.
+    group_preference : float, default=0.5
+        ``beta`` of ``group_allocation="soft"`` (and of "auto" when it goes
+        soft): the weight of the probability that a sample's group is the
+        worst, added to a score in [0, 1]. ``0`` ignores the groups (the
+        ranking of "none" with the same rank score); a large value picks
+        inside the likely-worst groups first. Ignored by the other
+        allocations.
+    shrinkage_prior : float, default=0.0
+        Empirical-Bayes shrinkage of each group's validation score toward the
+        score on the whole validation set: ``(n_g * s_g + k * s) / (n_g + k)``
+        with ``k = shrinkage_prior`` (a pseudo-count of samples; 20-30 pulls a
+        group of 3 samples almost to the overall score and leaves a group of
+        300 almost as it is). Applied to the ranking and inside every
+        bootstrap replicate of ``p_worst``; ``0`` (no shrinkage) is JIN as
+        before issue 25.
+    min_val_count : int, default=1
+        A group with fewer validation samples than this is not ranked: it is
+        never the targeted group (its ``p_worst`` is 0; the hard allocations
+        give it picks only when the ranked groups' pools run out). When no
+        pool group is ranked, nothing is targeted (as "none"). Groups absent
+        from the validation set are refused as before.
+    max_group_share : float in (0, 1] or None, default=None
+        Per-query cap: one group takes at most ``ceil(max_group_share * n_g)``
+        picks of its ``n_g`` remaining pool samples (``1 / R`` makes a group's
+        pool last ``R`` queries); what the cap removes goes to the next
+        groups (hard allocations) or to the next best-scored samples of other
+        groups ("soft"). When the caps together hold fewer than the batch, the
+        rest is filled without them. ``None``: no cap.
+    predictability_threshold : float in [0.5, 1], default=0.85
+        The gate of ``group_allocation="auto"``: the ``p_worst``-weighted
+        cross-validated AUC of telling each group from the rest by the
+        features of the validation set (:func:`group_predictability`, a small
+        logistic regression, fitted once per validation set and cached) at
+        or above which the batch is targeted ("bootstrap") instead of
+        softly preferred ("soft"). Ignored by the other allocations.
     {max_candidates}
     {random_state}
 
@@ -153,6 +211,15 @@ default="bootstrap"
         Number of standard-model fits so far: one per query, except that a
         query right after :meth:`utilities` on the same labelled set reuses
         the model ``utilities`` fitted.
+    group_allocation_ : str
+        The allocation used at the last query ("bootstrap" or "soft" for
+        ``group_allocation="auto"``, else ``group_allocation``).
+    group_predictability_ : pandas.Series or None
+        Per validation group, the cross-validated AUC of telling it from the
+        rest by the features ("auto" only, else None).
+    targeting_auc_ : float
+        The ``p_worst``-weighted AUC compared with ``predictability_threshold``
+        at the last query (NaN unless "auto").
 
     See Also
     --------
@@ -203,7 +270,9 @@ default="bootstrap"
         **BaseFairQueryStrategy._parameter_constraints,
         "standard_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "group_criterion": [StrOptions(GROUP_CRITERIA)],
-        "group_allocation": [StrOptions((*BOOTSTRAP_ALLOCATIONS, "none"))],
+        "group_allocation": [
+            StrOptions((*BOOTSTRAP_ALLOCATIONS, "none", *SOFT_ALLOCATIONS))
+        ],
         "n_boot": [Interval(Integral, 1, None, closed="left")],
         "disagreement": [StrOptions(DISAGREEMENTS)],
         "weights": [
@@ -217,6 +286,11 @@ default="bootstrap"
         "diversity": [StrOptions(("kcenter",)), None],
         "diversity_factor": [Interval(Integral, 1, None, closed="left")],
         "uncertainty_weight": [Interval(Real, 0, None, closed="left")],
+        "group_preference": [Interval(Real, 0, None, closed="left")],
+        "shrinkage_prior": [Interval(Real, 0, None, closed="left")],
+        "min_val_count": [Interval(Integral, 1, None, closed="left")],
+        "max_group_share": [Interval(Real, 0, 1, closed="right"), None],
+        "predictability_threshold": [Interval(Real, 0.5, 1, closed="both")],
     }
 
     def __init__(
@@ -238,6 +312,11 @@ default="bootstrap"
         diversity=None,
         diversity_factor=3,
         uncertainty_weight=0.0,
+        group_preference=0.5,
+        shrinkage_prior=0.0,
+        min_val_count=1,
+        max_group_share=None,
+        predictability_threshold=0.85,
         max_candidates=None,
         random_state=None,
     ):
@@ -257,6 +336,11 @@ default="bootstrap"
         self.diversity = diversity
         self.diversity_factor = diversity_factor
         self.uncertainty_weight = uncertainty_weight
+        self.group_preference = group_preference
+        self.shrinkage_prior = shrinkage_prior
+        self.min_val_count = min_val_count
+        self.max_group_share = max_group_share
+        self.predictability_threshold = predictability_threshold
         self.max_candidates = max_candidates
         self.random_state = random_state
 
@@ -444,13 +528,20 @@ default="bootstrap"
             out["embedding"] = penultimate_embedding(net, Xt)
         return out
 
-    def _combine(self, comp):
+    def _combine(self, comp, *, soft=False):
+        """The score (and the tie-breaking secondary score of ``"hard"``).
+
+        ``soft``: the weighted *mean* of the ranks (in [0, 1]) whatever
+        ``score_aggregation`` says (the scale ``group_preference`` adds to).
+        """
         w_adv, w_mod = (float(w) for w in self.weights)
         w_ent = float(self.uncertainty_weight)
-        if self.score_aggregation == "rank":
+        if soft or self.score_aggregation == "rank":
             score = w_adv * _rank01(comp["I_adv"]) + w_mod * _rank01(comp["I_mod"])
             if w_ent:
                 score = score + w_ent * _rank01(comp["entropy"])
+            if soft:
+                score = score / (w_adv + w_mod + w_ent)
         else:
             score = w_adv * comp["I_adv"] + w_mod * comp["I_mod"]
             if w_ent:
@@ -462,29 +553,88 @@ default="bootstrap"
                 secondary = secondary + w_ent * comp["entropy"]
         return score, secondary
 
+    def _uses_shrunk_table(self):
+        return (
+            self.group_allocation in SOFT_ALLOCATIONS
+            or self.shrinkage_prior > 0
+            or self.min_val_count > 1
+        )
+
     def _prepare(self, query, *, keep_for_next=False):
-        """Attack, validation ranking (or None) and standard model of one call."""
+        """Attack, validation ranking (or None), standard model and allocation."""
         X_lab, y_lab = query.labelled(type(self).__name__)
         attack = self._attack(query)
         table = None
-        if self.group_allocation == "bootstrap":
+        allocation = self.group_allocation
+        if allocation != "none" and self._uses_shrunk_table():
+            X_val, y_val, groups_val = self._validation(query)
+            table = rank_groups_shrunk(
+                query.estimator,
+                X_val,
+                y_val,
+                groups_val,
+                attack=attack,
+                criterion=self.group_criterion,
+                pool_groups=query.groups,
+                n_boot=self.n_boot,
+                prior=float(self.shrinkage_prior),
+                min_count=int(self.min_val_count),
+                random_state=int(query.rng.randint(0, 2**31 - 1)),
+            )
+            if not table["ranked"].any():
+                allocation = "soft" if allocation in SOFT_ALLOCATIONS else "none"
+                table = None
+        elif allocation == "bootstrap":
             table = self._rank(query, attack, self.group_criterion, n_boot=self.n_boot)
-        elif self.group_allocation != "none":
+        elif allocation != "none":
             table = self._rank(query, attack, self.group_criterion, ranker=rank_groups)
+        self.targeting_auc_ = float("nan")
+        self.group_predictability_ = None
+        if allocation == "auto":
+            allocation = self._gate(query, table)
+        self.group_allocation_ = allocation
         standard = self._fit_standard(
             query.estimator, X_lab, y_lab, keep_for_next=keep_for_next
         )
-        return attack, table, standard
+        return attack, table, standard, allocation
+
+    def _gate(self, query, table):
+        """ "bootstrap" when the likely-worst groups are predictable, else "soft"."""
+        X_val, _, groups_val = self._validation(query)
+        transform, _ = split_estimator(query.estimator)
+        Xt = np.asarray(transform(X_val))
+        key = joblib.hash((Xt, np.asarray(groups_val, dtype=object)))
+        memo = getattr(self, "_predictability_memo", None)
+        if memo is None or memo[0] != key:
+            memo = (key, group_predictability(Xt, groups_val))
+            self._predictability_memo = memo
+        auc = memo[1]
+        self.group_predictability_ = auc
+        p = table["p_worst"]
+        self.targeting_auc_ = float((p * auc.reindex(p.index).fillna(0.5)).sum())
+        if self.targeting_auc_ >= self.predictability_threshold:
+            return "bootstrap"
+        return "soft"
 
     def _select(self, query):
         rng, n_instances, groups = query.rng, query.n_instances, query.groups
-        attack, table, standard = self._prepare(query)
+        attack, table, standard, allocation = self._prepare(query)
+        caps = None
+        if self.max_group_share is not None:
+            caps = group_caps(groups, float(self.max_group_share))
+        if allocation == "soft":
+            return self._select_soft(query, attack, table, standard, caps)
         if table is None:  # no group restriction
             groups = np.zeros(len(groups), dtype=np.int64)
             query.groups = groups
             alloc = {0: n_instances}
         else:
-            alloc = allocate(table, groups, n_instances, self.group_allocation)
+            alloc = allocate(table, groups, n_instances, allocation)
+            if caps is not None:
+                counts = pd.Series(groups).value_counts()
+                order = [g for g in table.index if counts.get(g, 0) > 0]
+                available = {g: int(counts[g]) for g in order}
+                alloc = cap_allocation(alloc, order, available, caps, n_instances)
         members = self._group_candidates(query, alloc)
         cand = np.sort(np.concatenate([members[g] for g in alloc]))
         comp = self._components(
@@ -506,6 +656,38 @@ default="bootstrap"
             picked.extend(cand[take])
             picked_scores.extend(score[take])
         return np.asarray(picked), np.asarray(picked_scores)
+
+    def _soft_scores(self, comp, cand_groups, table):
+        """The rank-mean score, ``p_worst`` of each candidate's group, and their sum."""
+        base, secondary = self._combine(comp, soft=True)
+        if table is None:
+            p = np.zeros(len(cand_groups))
+        else:
+            p_worst = table["p_worst"].to_dict()
+            p = np.asarray([p_worst.get(g, 0.0) for g in cand_groups], dtype=float)
+        score = base + float(self.group_preference) * p
+        return base, p, score, secondary
+
+    def _select_soft(self, query, attack, table, standard, caps):
+        """Whole-pool ranking with the soft group preference, capped and balanced."""
+        groups, k = query.groups, query.n_instances
+        members = self._group_candidates(query, dict.fromkeys(pd.unique(groups), 0))
+        cand = np.sort(np.concatenate(list(members.values())))
+        comp = self._components(
+            query.estimator, standard, take_rows(query.X_pool, cand), attack
+        )
+        cand_groups = groups[cand]
+        _, _, score, secondary = self._soft_scores(comp, cand_groups, table)
+        order = rank_order(score, query.rng, secondary=secondary)
+        pred = comp["predicted_class"]
+        if caps is None:
+            caps = group_caps(cand_groups, None)
+        take = capped_pick(
+            order, cand_groups, k, caps, labels=pred if self.class_balance else None
+        )
+        if self.diversity is not None:
+            take = self._diversify(order, take, pred, comp["embedding"])
+        return cand[take], score[take]
 
     def _diversify(self, order, take, pred, emb):
         """Swap a top-scored batch for a diverse one with the same class quotas.
@@ -568,7 +750,9 @@ default="bootstrap"
             model's prediction), ``score`` (the combined score
             used for ranking), ``predicted_class`` (column index of the robust
             model's prediction) and ``candidate`` (whether the default
-            ``"worst"`` allocation would rank it).
+            ``"worst"`` allocation would rank it; every sample under
+            ``"soft"``, where ``score`` includes ``group_preference`` times
+            the column ``p_worst``, added then).
         """
         query = self._check_query(
             learner,
@@ -579,13 +763,17 @@ default="bootstrap"
             y_labelled=y_labelled,
             subsample_pool=False,
         )
-        attack, table, standard = self._prepare(query, keep_for_next=True)
+        attack, table, standard, allocation = self._prepare(query, keep_for_next=True)
         comp = self._components(query.estimator, standard, query.X_pool, attack)
-        score, _ = self._combine(comp)
         groups = query.groups
+        p_worst = None
+        if allocation == "soft":
+            _, p_worst, score, _ = self._soft_scores(comp, groups, table)
+        else:
+            score, _ = self._combine(comp)
         rank = {g: i for i, g in enumerate(table.index)} if table is not None else {}
         group_rank = np.asarray([rank.get(g, 0) for g in groups])
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {
                 "group": groups,
                 "group_rank": group_rank,
@@ -597,3 +785,7 @@ default="bootstrap"
                 "candidate": group_rank == group_rank.min(),
             }
         )
+        if p_worst is not None:
+            out["p_worst"] = p_worst
+            out["candidate"] = True
+        return out
