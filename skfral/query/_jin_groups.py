@@ -62,7 +62,7 @@ def shrink_scores(scores, counts, overall, prior):
     Examples
     --------
     >>> shrink_scores([0.2, 0.8], [5, 95], 0.77, 20).round(4).tolist()
-    [0.6733, 0.7948]
+    [0.656, 0.7948]
     """
     scores = np.asarray(scores, dtype=np.float64)
     counts = np.asarray(counts, dtype=np.float64)
