@@ -23,6 +23,7 @@ works in the net's input space (after the pipeline's transforms), batch by
 batch, so memory does not grow with the number of samples.
 """
 
+from ._checks import check_batch_size  # noqa: F401 (for skfral.query, not in __all__)
 from ._curve import robustness_curve
 from ._frames import RobustMetricFrame, robust_metric_frame, worst_group
 from ._groups import group_scores, majority_class_levels
@@ -40,6 +41,7 @@ from ._scorers import (
     worst_group_robust_accuracy_scorer,
     worst_group_standard_accuracy_scorer,
 )
+from ._stream import predict_clean_and_adv  # noqa: F401 (for skfral.query, not in __all__)
 
 __all__ = [
     "GROUP_CRITERIA",

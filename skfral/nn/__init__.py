@@ -15,6 +15,7 @@ from ._attacks import (
     pgd_attack,
     trades_attack,
 )
+from ._checkpoint import get_net_state, set_net_state  # noqa: F401 (internal, not in __all__)
 from ._introspect import (
     final_net,
     gradient_embedding,

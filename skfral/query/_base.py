@@ -10,6 +10,7 @@ inputs to the private ``_select(query)``. It always returns
 the strategy a second time otherwise.
 """
 
+import textwrap
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
@@ -33,12 +34,33 @@ from ..utils._validation import (
 )
 
 __all__ = [
+    "LAST_QUERY_COLUMNS",
     "BaseQueryStrategy",
     "take_rows",
     "top_k",
     "round_robin",
     "entropy",
 ]
+
+
+LAST_QUERY_COLUMNS = ("position", "group", "score", "n_scored")
+"""The columns every ``last_query_`` has; the strategy's score parts come
+between ``score`` and ``n_scored``."""
+
+_query_docs = {
+    "last_query": textwrap.dedent(
+        """
+        last_query_ : pandas.DataFrame
+            Why each sample of the last query was picked: one row per pick, in
+            the order returned, with ``position`` (in the ``X_pool`` given),
+            ``group`` (its ``sensitive_features`` value, ``None`` when the call
+            had none), ``score`` (as returned), the strategy's score parts
+            (below) and ``n_scored`` (how many candidates were scored in that
+            sample's group; the whole scored pool for a strategy without
+            groups). Set by every successful call, removed at the start of the
+            next."""
+    ).strip("\n"),
+}
 
 
 def _is_lazy(X):
@@ -161,6 +183,7 @@ class Query:
     positions: Any = None
     n_pool: int = 0
     extra: dict = field(default_factory=dict)
+    given_groups: Any = None
 
     def labelled(self, owner):
         """``(X_labelled, y_labelled)``, or a ValueError naming ``owner``."""
@@ -176,6 +199,7 @@ class Query:
 @Substitution(
     random_state=_shared_docs["random_state"],
     max_candidates=_shared_docs["max_candidates"],
+    last_query=_query_docs["last_query"],
 )
 class BaseQueryStrategy(ParamsValidationMixin, BaseEstimator):
     """Base class of every skfral query strategy.
@@ -187,12 +211,19 @@ class BaseQueryStrategy(ParamsValidationMixin, BaseEstimator):
     grouped validation set ``X_val, y_val, sensitive_features_val``),
     ``requires_sensitive_features`` (the pool's groups) and
     ``requires_labelled`` (the labelled set). Strategies with resumable state
-    override :meth:`state_dict` and :meth:`load_state_dict`.
+    override :meth:`state_dict` and :meth:`load_state_dict`. ``_select``
+    says why it picked each sample by calling ``self._record_query(...)``
+    (score parts, candidates scored): the rows of ``last_query_``.
 
     Parameters
     ----------
     {max_candidates}
     {random_state}
+
+    Attributes
+    ----------
+    {last_query}
+        Here: no score parts.
 
     See Also
     --------
@@ -269,6 +300,9 @@ class BaseQueryStrategy(ParamsValidationMixin, BaseEstimator):
                 f"{sorted(kwargs)}: expected only n_instances, sensitive_features, "
                 "X_labelled and y_labelled."
             )
+        if hasattr(self, "last_query_"):
+            del self.last_query_
+        self._query_record = None
         query = self._check_query(
             learner,
             X_pool,
@@ -277,11 +311,11 @@ class BaseQueryStrategy(ParamsValidationMixin, BaseEstimator):
             X_labelled=X_labelled,
             y_labelled=y_labelled,
         )
+        query.given_groups = query.groups
         indices, scores = self._select(query)
-        indices = np.asarray(indices, dtype=np.intp)
+        local = np.asarray(indices, dtype=np.intp)
         scores = np.asarray(scores, dtype=np.float64)
-        if query.positions is not None:
-            indices = query.positions[indices]
+        indices = local if query.positions is None else query.positions[local]
         if (
             len(indices) != query.n_instances
             or len(np.unique(indices)) != query.n_instances
@@ -290,7 +324,93 @@ class BaseQueryStrategy(ParamsValidationMixin, BaseEstimator):
                 f"{type(self).__name__} selected {len(np.unique(indices))} unique samples "
                 f"instead of {query.n_instances}: this is a bug, please report it."
             )
-        return indices, np.nan_to_num(scores, nan=0.0, posinf=1e300, neginf=-1e300)
+        scores = np.nan_to_num(scores, nan=0.0, posinf=1e300, neginf=-1e300)
+        self.last_query_ = self._query_frame(query, local, indices, scores)
+        return indices, scores
+
+    # ------------------------------------------------------------ recording
+    def _record_query(self, positions, scores, *, groups=None, parts=None, n_scored):
+        """Say why each sample was picked: the rows of ``last_query_``.
+
+        Call it once from ``_select``, with the same picks (in the same
+        order) that ``_select`` returns. Without a call, ``last_query_`` has
+        the common columns only, with ``n_scored`` the number of rows scored.
+
+        Parameters
+        ----------
+        positions : array-like of int of shape (n_picks,)
+            The picks, as ``_select`` returns them (rows of ``query.X_pool``).
+        scores : array-like of float of shape (n_picks,)
+            Their scores, as ``_select`` returns them.
+        groups : array-like of shape (n_picks,) or None, default=None
+            Their groups; ``None`` takes the call's ``sensitive_features`` (or
+            ``None`` when it had none).
+        parts : dict of str to array-like of shape (n_picks,) or None, \
+default=None
+            The strategy's score parts, one column each, in this order
+            (e.g. ``{"entropy": ent[picked]}``).
+        n_scored : int or array-like of int of shape (n_picks,)
+            How many candidates were scored in each pick's group (the whole
+            scored pool for a strategy without groups).
+        """
+        positions = np.asarray(positions, dtype=np.intp).reshape(-1)
+        n = len(positions)
+
+        def column(name, values):
+            values = np.asarray(values)
+            if values.ndim == 0:
+                values = np.full(n, values.item())
+            if values.shape != (n,):
+                raise ValueError(
+                    f"{type(self).__name__}._record_query: {name} has shape "
+                    f"{values.shape}, expected ({n},) (one value per pick)."
+                )
+            return values
+
+        parts = dict(parts or {})
+        clash = sorted(set(parts) & set(LAST_QUERY_COLUMNS))
+        if clash:
+            raise ValueError(
+                f"{type(self).__name__}._record_query: parts {clash} clash with "
+                f"the common columns {list(LAST_QUERY_COLUMNS)}: rename them."
+            )
+        self._query_record = {
+            "positions": positions,
+            "scores": column("scores", scores).astype(np.float64),
+            "groups": None if groups is None else column("groups", groups),
+            "parts": {k: column(k, v) for k, v in parts.items()},
+            "n_scored": column("n_scored", n_scored).astype(np.int64),
+        }
+
+    def _query_frame(self, query, local, indices, scores):
+        """``last_query_`` of this call (see :meth:`_record_query`)."""
+        record = getattr(self, "_query_record", None)
+        self._query_record = None
+        n = len(indices)
+        if record is None:
+            record = {
+                "positions": local,
+                "groups": None,
+                "parts": {},
+                "n_scored": np.full(n, num_samples(query.X_pool, "X_pool")),
+            }
+        elif not np.array_equal(record["positions"], local):
+            raise RuntimeError(
+                f"{type(self).__name__} recorded picks {record['positions'][:5]} "
+                f"but returned {local[:5]}: this is a bug, please report it."
+            )
+        groups = record["groups"]
+        if groups is None:
+            given = query.given_groups
+            groups = [None] * n if given is None else np.asarray(given)[local]
+        frame = pd.DataFrame(
+            {"position": np.asarray(indices, dtype=np.intp), "group": groups}
+        )
+        frame["score"] = scores
+        for name, values in record["parts"].items():
+            frame[name] = values
+        frame["n_scored"] = record["n_scored"]
+        return frame
 
     # ------------------------------------------------------------ checking
     def _check_query(

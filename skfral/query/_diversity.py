@@ -4,11 +4,12 @@ import numpy as np
 
 from ..nn import gradient_embedding, penultimate_embedding, split_estimator
 from ..utils._docstring import Substitution, _shared_docs
-from ._base import BaseQueryStrategy
+from ._base import BaseQueryStrategy, _query_docs
 
 _DOCS = {
     "max_candidates": _shared_docs["max_candidates"],
     "random_state": _shared_docs["random_state"],
+    "last_query": _query_docs["last_query"],
 }
 
 __all__ = ["CoreSetSampling", "BADGESampling"]
@@ -53,6 +54,13 @@ class CoreSetSampling(BaseQueryStrategy):
     {max_candidates}
     {random_state}
 
+    Attributes
+    ----------
+    {last_query}
+        Score parts: ``distance``, the embedding distance to the nearest
+        labelled sample or earlier pick when it was chosen (``inf`` for a
+        first pick without a labelled set, whose ``score`` is ``1e300``).
+
     See Also
     --------
     BADGESampling : k-means++ on gradient embeddings (uncertain and diverse).
@@ -72,7 +80,7 @@ class CoreSetSampling(BaseQueryStrategy):
             dist = _sq_dist_to(emb_pool, _embed(query.estimator, X_lab, "penultimate"))
         else:
             dist = np.full(len(emb_pool), np.inf)
-        picked, scores = [], []
+        picked, scores, distances = [], [], []
         # Ties (every sample, without a labelled set) go to the largest of a
         # seeded random key: adding a tiny jitter to 1e300 would be lost.
         tie_key = rng.random_sample(len(emb_pool))
@@ -82,8 +90,12 @@ class CoreSetSampling(BaseQueryStrategy):
             ties = np.flatnonzero(cand == cand.max())
             i = int(ties[np.argmax(tie_key[ties])])
             picked.append(i)
-            scores.append(float(np.sqrt(dist[i])) if np.isfinite(dist[i]) else 1e300)
+            distances.append(float(np.sqrt(dist[i])))
+            scores.append(distances[-1] if np.isfinite(dist[i]) else 1e300)
             dist = np.minimum(dist, ((emb_pool - emb_pool[i]) ** 2).sum(axis=1))
+        self._record_query(
+            picked, scores, parts={"distance": distances}, n_scored=len(emb_pool)
+        )
         return np.asarray(picked), np.asarray(scores)
 
 
@@ -100,6 +112,14 @@ class BADGESampling(BaseQueryStrategy):
     ----------
     {max_candidates}
     {random_state}
+
+    Attributes
+    ----------
+    {last_query}
+        Score parts: ``gradient_norm``, the Euclidean norm of the pick's
+        gradient embedding, and ``squared_distance``, its squared distance to
+        the nearest earlier pick (the k-means++ weight; ``NaN`` for the first
+        pick, whose ``score`` is the squared norm).
 
     See Also
     --------
@@ -119,6 +139,7 @@ class BADGESampling(BaseQueryStrategy):
         norms = (g**2).sum(axis=1)
         first = int(np.lexsort((rng.permutation(len(g)), -norms))[0])
         picked, scores = [first], [float(norms[first])]
+        sq_dist = [np.nan]  # the first pick has no earlier pick
         dist = ((g - g[first]) ** 2).sum(axis=1)
         while len(picked) < n_instances:
             weights = dist.copy()
@@ -131,5 +152,8 @@ class BADGESampling(BaseQueryStrategy):
                 i = int(rng.choice(len(g), p=weights / total))
             picked.append(i)
             scores.append(float(dist[i]))
+            sq_dist.append(float(dist[i]))
             dist = np.minimum(dist, ((g - g[i]) ** 2).sum(axis=1))
+        parts = {"gradient_norm": np.sqrt(norms[picked]), "squared_distance": sq_dist}
+        self._record_query(picked, scores, parts=parts, n_scored=len(g))
         return np.asarray(picked), np.asarray(scores)

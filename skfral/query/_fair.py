@@ -9,12 +9,14 @@ import pandas as pd
 from ..nn import final_net, split_estimator
 from ..utils._docstring import Substitution, _shared_docs
 from ..utils._param_validation import Interval, StrOptions
-from ._base import entropy, take_rows, top_k
-from ._groups import ALLOCATIONS, GROUP_CRITERIA, BaseFairQueryStrategy, allocate
+from ._allocation import ALLOCATIONS, GROUP_CRITERIA, allocate
+from ._base import _query_docs, entropy, take_rows, top_k
+from ._fair_base import BaseFairQueryStrategy
 
 __all__ = ["WorstGroupSampling", "FALSampling", "stack_rows"]
 
 _DOCS = {
+    "last_query": _query_docs["last_query"],
     "validation_set": _shared_docs["validation_set"],
     "max_candidates": _shared_docs["max_candidates"],
     "random_state": _shared_docs["random_state"],
@@ -54,6 +56,15 @@ class WorstGroupSampling(BaseFairQueryStrategy):
         Whole batch from the worst group, or split by deficit to the best group.
     {max_candidates}
     {random_state}
+
+    Attributes
+    ----------
+    {last_query}
+        Score parts: ``group_rank`` (0 = the validation-worst group) and
+        ``group_score`` (the group's validation score under
+        ``group_criterion``), and ``entropy`` (equal to ``score``) when
+        ``within="entropy"`` (with ``"random"`` the score is the seeded
+        uniform draw).
 
     See Also
     --------
@@ -105,7 +116,7 @@ class WorstGroupSampling(BaseFairQueryStrategy):
         table = self._rank(query, attack, self.group_criterion)
         alloc = allocate(table, groups, query.n_instances, self.group_allocation)
         members = self._group_candidates(query, alloc)
-        picked, scores = [], []
+        picked, scores, n_scored = [], [], []
         for g, count in alloc.items():
             cand = members[g]
             if self.within == "entropy":
@@ -116,6 +127,11 @@ class WorstGroupSampling(BaseFairQueryStrategy):
             top = top_k(s, count, rng)
             picked.extend(cand[top])
             scores.extend(s[top])
+            n_scored.extend([len(cand)] * len(top))
+        parts = self._group_parts(table, groups[picked])
+        if self.within == "entropy":
+            parts["entropy"] = scores
+        self._record_query(picked, scores, parts=parts, n_scored=n_scored)
         return np.asarray(picked), np.asarray(scores)
 
 
@@ -151,6 +167,14 @@ class FALSampling(BaseFairQueryStrategy):
         Attack for robust validation accuracy (``None``: the net's own).
     {max_candidates}
     {random_state}
+
+    Attributes
+    ----------
+    {last_query}
+        Score parts: ``expected_fairness_gain`` (the change of the worst-group
+        validation score, weighted by ``p(y | x)``) and ``entropy`` (nats), both
+        before the min-max normalisation that ``score`` combines;
+        ``n_scored`` is the number of candidates refitted.
 
     See Also
     --------
@@ -259,4 +283,6 @@ class FALSampling(BaseFairQueryStrategy):
 
         score = (1 - self.alpha) * minmax(ent) + self.alpha * minmax(gain)
         top = top_k(score, n_instances, rng)
+        parts = {"expected_fairness_gain": gain[top], "entropy": ent[top]}
+        self._record_query(cand[top], score[top], parts=parts, n_scored=len(cand))
         return cand[top], score[top]

@@ -9,7 +9,13 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from ..nn import final_net, penultimate_embedding, split_estimator
+from ..nn import (
+    final_net,
+    get_net_state,
+    penultimate_embedding,
+    set_net_state,
+    split_estimator,
+)
 from ..utils._docstring import Substitution, _shared_docs
 from ..utils._param_validation import (
     HasMethods,
@@ -18,14 +24,9 @@ from ..utils._param_validation import (
     StrOptions,
 )
 from ..utils._validation import check_real
-from ._base import entropy, rank_order, round_robin, take_rows
-from ._groups import (
-    BOOTSTRAP_ALLOCATIONS,
-    GROUP_CRITERIA,
-    BaseFairQueryStrategy,
-    allocate,
-    rank_groups,
-)
+from ._allocation import BOOTSTRAP_ALLOCATIONS, GROUP_CRITERIA, allocate, rank_groups
+from ._base import _query_docs, entropy, rank_order, round_robin, take_rows
+from ._fair_base import BaseFairQueryStrategy
 from ._jin_groups import (
     cap_allocation,
     capped_pick,
@@ -60,6 +61,7 @@ def _can_warm_start(model):
     validation_set=_shared_docs["validation_set"],
     max_candidates=_shared_docs["max_candidates"],
     random_state=_shared_docs["random_state"],
+    last_query=_query_docs["last_query"],
 )
 class JINQueryStrategy(BaseFairQueryStrategy):
     """Joint INconsistency query strategy for Fair Robust Active Learning.
@@ -192,7 +194,8 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         pool last ``R`` queries); what the cap removes goes to the next
         groups (hard allocations) or to the next best-scored samples of other
         groups ("soft"). When the caps together hold fewer than the batch, the
-        rest is filled without them. ``None``: no cap.
+        rest is filled without them. ``None``: no cap. Not used by "none"
+        (nothing is targeted).
     predictability_threshold : float in [0.5, 1], default=0.85
         The gate of ``group_allocation="auto"``: the ``p_worst``-weighted
         cross-validated AUC of telling each group from the rest by the
@@ -220,6 +223,16 @@ class JINQueryStrategy(BaseFairQueryStrategy):
     targeting_auc_ : float
         The ``p_worst``-weighted AUC compared with ``predictability_threshold``
         at the last query (NaN unless "auto").
+    {last_query}
+        Score parts: ``adversarial_inconsistency`` (``I_adv``) and
+        ``model_inconsistency`` (``I_mod``), raw (``score`` combines them, or
+        their scaled ranks with ``score_aggregation="rank"``); ``entropy``
+        when ``uncertainty_weight > 0``; ``tie_break`` (the weighted KL
+        divergences that break ties) with ``disagreement="hard"``;
+        ``predicted_class`` (the robust model's, used for class balance);
+        and, unless ``group_allocation="none"``, ``group_rank`` (0 = the
+        validation-worst group), ``group_score`` and, with ``"bootstrap"``,
+        ``p_worst`` (the group's probability of being the worst).
 
     See Also
     --------
@@ -431,13 +444,11 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         state : dict
             Empty before the first query. Otherwise ``n_fits``, ``memo_n``,
             ``memo_hash``, ``reusable`` and ``standard``: the standard net's
-            state (:func:`skfral.nn._checkpoint.get_net_state`: tensors, numbers
+            state (``skfral.nn.get_net_state``: tensors, numbers
             and strings, safe for ``torch.load(weights_only=True)``), or
             ``None`` for a standard model that is not warm-started (it is then
             refitted from scratch after a restore, as it would have been).
         """
-        from ..nn._checkpoint import get_net_state
-
         model = getattr(self, "standard_estimator_", None)
         if model is None:
             return {}
@@ -468,8 +479,6 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         -------
         self : JINQueryStrategy
         """
-        from ..nn._checkpoint import set_net_state
-
         if not isinstance(state, dict):
             raise TypeError(
                 f"state has type {type(state).__name__}: expected the dict returned "
@@ -624,7 +633,8 @@ class JINQueryStrategy(BaseFairQueryStrategy):
             caps = group_caps(groups, float(self.max_group_share))
         if allocation == "soft":
             return self._select_soft(query, attack, table, standard, caps)
-        if table is None:  # no group restriction
+        if table is None:  # no group restriction (and no cap)
+            caps = None
             groups = np.zeros(len(groups), dtype=np.int64)
             query.groups = groups
             alloc = {0: n_instances}
@@ -655,6 +665,18 @@ class JINQueryStrategy(BaseFairQueryStrategy):
                 take = self._diversify(order, take, pred, comp["embedding"])
             picked.extend(cand[take])
             picked_scores.extend(score[take])
+        chosen = np.searchsorted(cand, picked)  # cand is sorted and unique
+        parts = self._targeting_parts(table, query.groups[picked], caps, allocation)
+        parts["adversarial_inconsistency"] = comp["I_adv"][chosen]
+        parts["model_inconsistency"] = comp["I_mod"][chosen]
+        if self.uncertainty_weight:
+            parts["entropy"] = comp["entropy"][chosen]
+        if secondary is not None:
+            parts["tie_break"] = secondary[chosen]
+        classes = np.asarray(split_estimator(query.estimator)[1].classes_)
+        parts["predicted_class"] = classes[pred[chosen]]
+        n_scored = [int((cand_groups == g).sum()) for g in cand_groups[chosen]]
+        self._record_query(picked, picked_scores, parts=parts, n_scored=n_scored)
         return np.asarray(picked), np.asarray(picked_scores)
 
     def _soft_scores(self, comp, cand_groups, table):
@@ -677,7 +699,7 @@ class JINQueryStrategy(BaseFairQueryStrategy):
             query.estimator, standard, take_rows(query.X_pool, cand), attack
         )
         cand_groups = groups[cand]
-        _, _, score, secondary = self._soft_scores(comp, cand_groups, table)
+        base, p, score, secondary = self._soft_scores(comp, cand_groups, table)
         order = rank_order(score, query.rng, secondary=secondary)
         pred = comp["predicted_class"]
         if caps is None:
@@ -687,7 +709,43 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         )
         if self.diversity is not None:
             take = self._diversify(order, take, pred, comp["embedding"])
+        parts = self._targeting_parts(table, cand_groups[take], caps, "soft")
+        parts["adversarial_inconsistency"] = comp["I_adv"][take]
+        parts["model_inconsistency"] = comp["I_mod"][take]
+        parts["entropy"] = comp["entropy"][take]
+        if secondary is not None:
+            parts["tie_break"] = secondary[take]
+        parts["rank_score"] = base[take]
+        parts["p_worst"] = p[take]
+        parts["preference"] = float(self.group_preference) * p[take]
+        classes = np.asarray(split_estimator(query.estimator)[1].classes_)
+        parts["predicted_class"] = classes[pred[take]]
+        self._record_query(cand[take], score[take], parts=parts, n_scored=len(cand))
         return cand[take], score[take]
+
+    def _targeting_parts(self, table, pick_groups, caps, allocation):
+        """``last_query_`` columns of the group targeting (issue 25).
+
+        ``group_rank``, ``group_score`` (shrunk with ``shrinkage_prior``) and
+        ``p_worst`` from the ranking table; with the issue-25 table also
+        ``raw_group_score`` (before shrinkage), ``group_val_count`` and
+        ``group_ranked`` (``min_val_count`` met); ``group_cap`` with
+        ``max_group_share``; ``allocation`` (the one used) and, for "auto",
+        ``targeting_auc``.
+        """
+        parts = {} if table is None else self._group_parts(table, pick_groups)
+        if table is not None and "raw_score" in table:
+            keys = list(pick_groups)
+            parts["raw_group_score"] = table["raw_score"].reindex(keys).to_numpy(float)
+            parts["group_val_count"] = table["count"].reindex(keys).to_numpy(int)
+            parts["group_ranked"] = table["ranked"].reindex(keys).to_numpy(bool)
+        if caps is not None:
+            parts["group_cap"] = np.asarray([caps[g] for g in pick_groups], dtype=int)
+        if self.group_allocation in SOFT_ALLOCATIONS or self._uses_shrunk_table():
+            parts["allocation"] = np.full(len(pick_groups), allocation, dtype=object)
+        if self.group_allocation == "auto":
+            parts["targeting_auc"] = np.full(len(pick_groups), self.targeting_auc_)
+        return parts
 
     def _diversify(self, order, take, pred, emb):
         """Swap a top-scored batch for a diverse one with the same class quotas.

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils._validation import check_random_state
-from ._groups import _resampled_scores
+from ._allocation import _resampled_scores
 
 __all__ = [
     "cap_allocation",
@@ -92,7 +92,7 @@ def shrunk_table(
     """Per-group validation score, shrunk, and the probability of being the worst.
 
     The predictions are made once; the bootstrap resamples the rows inside
-    every group (as :func:`skfral.query._groups.worst_group_probabilities`:
+    every group (as :func:`skfral.query._allocation.worst_group_probabilities`:
     same draws, in the same order, so that ``prior=0`` and ``min_count=1``
     give the same probabilities), shrinks each replicate's group scores toward
     the overall score of the *whole* validation set (fixed, not resampled),
@@ -184,8 +184,7 @@ def rank_groups_shrunk(
     Only the groups with pool samples (all when ``pool_groups`` is None)
     compete for the worst place; the others are unranked.
     """
-    from ..metrics._checks import check_batch_size
-    from ..metrics._stream import predict_clean_and_adv
+    from ..metrics import check_batch_size, predict_clean_and_adv
 
     y_val = np.asarray(y_val)
     y_clean, (y_adv,) = predict_clean_and_adv(

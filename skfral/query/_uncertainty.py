@@ -4,7 +4,7 @@ import numpy as np
 
 from ..utils._docstring import Substitution, _shared_docs
 from ..utils._validation import num_samples
-from ._base import BaseQueryStrategy, entropy, top_k
+from ._base import BaseQueryStrategy, _query_docs, entropy, top_k
 
 __all__ = [
     "RandomSampling",
@@ -16,6 +16,7 @@ __all__ = [
 _DOCS = {
     "max_candidates": _shared_docs["max_candidates"],
     "random_state": _shared_docs["random_state"],
+    "last_query": _query_docs["last_query"],
 }
 
 
@@ -27,6 +28,12 @@ class RandomSampling(BaseQueryStrategy):
     ----------
     {max_candidates}
     {random_state}
+
+    Attributes
+    ----------
+    {last_query}
+        Score parts: none (``score`` is the seeded uniform draw that ranked
+        the pool).
 
     See Also
     --------
@@ -54,6 +61,7 @@ class RandomSampling(BaseQueryStrategy):
     def _select(self, query):
         scores = query.rng.random_sample(num_samples(query.X_pool, "X_pool"))
         idx = top_k(scores, query.n_instances, query.rng)
+        self._record_query(idx, scores[idx], n_scored=len(scores))
         return idx, scores[idx]
 
 
@@ -61,9 +69,16 @@ class _ProbaStrategy(BaseQueryStrategy):
     def _uncertainty(self, proba):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _score_parts(self, proba):  # pragma: no cover - abstract
+        """``{column: values}`` of ``last_query_``, one value per row of ``proba``."""
+        raise NotImplementedError
+
     def _select(self, query):
-        scores = self._uncertainty(query.estimator.predict_proba(query.X_pool))
+        proba = query.estimator.predict_proba(query.X_pool)
+        scores = self._uncertainty(proba)
         idx = top_k(scores, query.n_instances, query.rng)
+        parts = {k: np.asarray(v)[idx] for k, v in self._score_parts(proba).items()}
+        self._record_query(idx, scores[idx], parts=parts, n_scored=len(scores))
         return idx, scores[idx]
 
 
@@ -78,6 +93,11 @@ class EntropySampling(_ProbaStrategy):
     ----------
     {max_candidates}
     {random_state}
+
+    Attributes
+    ----------
+    {last_query}
+        Score parts: ``entropy`` (nats; equal to ``score``).
 
     See Also
     --------
@@ -108,6 +128,9 @@ class EntropySampling(_ProbaStrategy):
     def _uncertainty(self, proba):
         return entropy(proba)
 
+    def _score_parts(self, proba):
+        return {"entropy": entropy(proba)}
+
 
 @Substitution(**_DOCS)
 class MarginSampling(_ProbaStrategy):
@@ -119,6 +142,11 @@ class MarginSampling(_ProbaStrategy):
     ----------
     {max_candidates}
     {random_state}
+
+    Attributes
+    ----------
+    {last_query}
+        Score parts: ``margin``, ``p_1 - p_2`` (``score`` is its negative).
 
     See Also
     --------
@@ -132,10 +160,13 @@ class MarginSampling(_ProbaStrategy):
     """
 
     def _uncertainty(self, proba):
+        return -self._score_parts(proba)["margin"]
+
+    def _score_parts(self, proba):
         part = np.sort(np.asarray(proba, dtype=np.float64), axis=1)
         if part.shape[1] < 2:
-            return np.zeros(len(part))
-        return -(part[:, -1] - part[:, -2])
+            return {"margin": np.zeros(len(part))}
+        return {"margin": part[:, -1] - part[:, -2]}
 
 
 @Substitution(**_DOCS)
@@ -149,6 +180,12 @@ class LeastConfidenceSampling(_ProbaStrategy):
     {max_candidates}
     {random_state}
 
+    Attributes
+    ----------
+    {last_query}
+        Score parts: ``confidence``, ``max_c p_c`` (``score`` is
+        ``1 - confidence``).
+
     See Also
     --------
     EntropySampling : Highest predictive entropy.
@@ -161,4 +198,7 @@ class LeastConfidenceSampling(_ProbaStrategy):
     """
 
     def _uncertainty(self, proba):
-        return 1.0 - np.asarray(proba, dtype=np.float64).max(axis=1)
+        return 1.0 - self._score_parts(proba)["confidence"]
+
+    def _score_parts(self, proba):
+        return {"confidence": np.asarray(proba, dtype=np.float64).max(axis=1)}

@@ -339,3 +339,43 @@ def test_stateless_strategies_refuse_a_foreign_state(name, cls, fral_data):
         assert strategy.state_dict() == {}
         with pytest.raises(ValueError, match=r"keeps no state.*\['n_fits'\]"):
             strategy.load_state_dict({"n_fits": 1})
+
+
+# ------------------------------------------------------------- last_query_
+@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+@pytest.mark.parametrize("max_candidates", [None, 40])
+def test_last_query_says_why_each_sample_was_picked(
+    name, cls, max_candidates, learner, fral_data
+):
+    X_pool, s_pool = fral_data["X_pool"], fral_data["s_pool"]
+    strategy = build(cls, fral_data, max_candidates=max_candidates)
+    assert not hasattr(strategy, "last_query_"), "set before any query"
+    idx, scores = strategy(learner, X_pool, n_instances=6, sensitive_features=s_pool)
+    record = strategy.last_query_
+    assert isinstance(record, pd.DataFrame)
+    columns = list(record.columns)
+    assert columns[:3] == ["position", "group", "score"], columns
+    assert columns[-1] == "n_scored", columns
+    assert len(record) == 6, "one row per pick"
+    np.testing.assert_array_equal(record["position"], idx, "positions != indices")
+    np.testing.assert_array_equal(record["group"], s_pool[idx], "group column")
+    np.testing.assert_allclose(record["score"], scores, err_msg="score column")
+    n_scored = record["n_scored"].to_numpy()
+    assert ((n_scored >= 1) & (n_scored <= len(X_pool))).all(), n_scored
+    if max_candidates is not None and name != "fal":  # FAL refits n_candidates
+        assert (n_scored <= max_candidates).all(), n_scored
+    # a pick's group scored at least as many candidates as it got picks
+    picks = record.groupby("group")["position"].transform("size").to_numpy()
+    assert (n_scored >= picks).all(), (n_scored, picks)
+    # every score part is named in the strategy's docstring
+    assert "last_query_ : pandas.DataFrame" in cls.__doc__
+    for part in columns[3:-1]:
+        assert f"``{part}``" in cls.__doc__, f"{part} is not documented"
+    # a failing call leaves no stale record behind
+    with pytest.raises(ValueError, match="larger than the pool"):
+        strategy(learner, X_pool, n_instances=1000, sensitive_features=s_pool)
+    assert not hasattr(strategy, "last_query_"), "stale last_query_ after a failure"
+    if not cls.requires_sensitive_features:
+        idx, _ = strategy(learner, X_pool, n_instances=2)
+        assert strategy.last_query_["group"].isna().all()
+        np.testing.assert_array_equal(strategy.last_query_["position"], idx)

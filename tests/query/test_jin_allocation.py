@@ -14,7 +14,7 @@ import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skfral.query import JINQueryStrategy
-from skfral.query._groups import allocate, worst_group_probabilities
+from skfral.query._allocation import allocate, worst_group_probabilities
 from skfral.utils._validation import largest_remainder
 
 from .test_known_answers import (

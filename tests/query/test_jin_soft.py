@@ -114,7 +114,7 @@ def test_shrinkage_stops_a_two_sample_group_from_being_the_worst():
 
 
 def test_prior_zero_equals_the_unshrunk_bootstrap():
-    from skfral.query._groups import worst_group_probabilities
+    from skfral.query._allocation import worst_group_probabilities
 
     y, pc, pa, g = _preds({"a": (30, 24, 20), "b": (30, 21, 21), "c": (9, 6, 5)})
     want = worst_group_probabilities(y, pc, pa, g, n_boot=300, random_state=7)
@@ -371,3 +371,66 @@ def test_bad_values_name_the_parameter_and_value(params, match):
     X_pool, s_pool = pool({"a": 5, "b": 5})
     with pytest.raises(InvalidParameterError, match=match):
         query_counts(_jin(X_val, y_val, g_val, **params), X_pool, s_pool, 2)
+
+
+# ---------------------------------------------------------------- last_query_
+def test_last_query_lists_every_part_of_the_soft_score():
+    X_val, y_val, g_val = validation({"a": (30, 30, 30), "b": (30, 5, 5)})
+    X_pool, s_pool = pool({"a": 40, "b": 20})
+    beta = 0.7
+    strategy = _soft(
+        X_val,
+        y_val,
+        g_val,
+        group_preference=beta,
+        max_group_share=0.2,
+        shrinkage_prior=20.0,
+    )
+    _, idx = query_counts(strategy, X_pool, s_pool, 6)
+    lq = strategy.last_query_
+    assert lq["position"].tolist() == idx.tolist()
+    p_rob, p_std, p_adv, _ = parts(X_pool)
+    np.testing.assert_allclose(
+        lq["adversarial_inconsistency"],
+        rel_entr(p_rob, p_adv).sum(axis=1)[idx],
+        rtol=1e-5,
+    )
+    np.testing.assert_allclose(
+        lq["model_inconsistency"], rel_entr(p_std, p_rob).sum(axis=1)[idx], rtol=1e-5
+    )
+    ent = -(p_rob * np.log(p_rob)).sum(axis=1)
+    np.testing.assert_allclose(lq["entropy"], ent[idx], rtol=1e-6)
+    _, score = _soft_by_hand(X_pool, s_pool, {"a": 0.0, "b": 0.0}, 0.0, 6)
+    np.testing.assert_allclose(lq["rank_score"], score[idx])
+    # the score is the rank mean plus beta * p_worst, column by column
+    np.testing.assert_allclose(lq["preference"], beta * lq["p_worst"])
+    np.testing.assert_allclose(lq["score"], lq["rank_score"] + lq["preference"])
+    # b: 5/30 right, surely the worst: p_worst 1, by hand
+    assert lq.loc[lq["group"] == "b", "p_worst"].tolist() == pytest.approx(
+        [1.0] * int((lq["group"] == "b").sum())
+    )
+    # shrinkage by hand: b raw (5/30 + 5/30) / 2; overall (35/60 + 35/60) / 2
+    raw_b, overall = 5 / 30, 35 / 60
+    b_rows = lq[lq["group"] == "b"]
+    assert b_rows["raw_group_score"].tolist() == pytest.approx([raw_b] * len(b_rows))
+    assert b_rows["group_score"].iloc[0] == pytest.approx(
+        (30 * raw_b + 20 * overall) / 50
+    )
+    caps = {"a": 8, "b": 4}  # ceil(0.2 * 40), ceil(0.2 * 20)
+    assert lq["group_cap"].tolist() == [caps[g] for g in lq["group"]]
+    assert set(lq["allocation"]) == {"soft"}
+    assert (lq["n_scored"] == 60).all()  # the whole pool is scored
+
+
+def test_last_query_of_auto_says_which_allocation_and_why():
+    X_val, y_val, g_val = validation({"a": (40, 40, 40), "b": (40, 10, 10)})
+    X_pool, s_pool = pool({"a": 20, "b": 20})
+    strategy = _jin(X_val, y_val, g_val, group_allocation="auto", min_val_count=5)
+    query_counts(strategy, X_pool, s_pool, 6)
+    lq = strategy.last_query_
+    assert set(lq["allocation"]) == {strategy.group_allocation_}
+    assert lq["targeting_auc"].tolist() == pytest.approx(
+        [strategy.targeting_auc_] * len(lq)
+    )
+    assert lq["group_val_count"].tolist() == [40] * len(lq)
+    assert lq["group_ranked"].all()

@@ -551,7 +551,7 @@ def test_worst_group_sampling_default_attack_is_the_learners_own(monkeypatch):
     """With ``attack=None`` the robust criterion attacks with the learner's own
     training attack, built from the estimator of the call: the same picks as
     passing that attack explicitly."""
-    import skfral.query._groups as groups_module
+    import skfral.query._fair_base as groups_module
 
     X_lab, y_lab = labelled_set()
     learner = fitted_learner(X_lab, y_lab)
@@ -583,7 +583,7 @@ def _allocation_table(p_worst=(0.55, 0.3, 0.15)):
 
 
 def test_allocate_defaults_to_the_worst_group_and_counts_single_samples():
-    from skfral.query._groups import allocate
+    from skfral.query._allocation import allocate
 
     table = _allocation_table()
     # c holds a single pool sample: it is used, then a (next worst) fills up
@@ -596,7 +596,7 @@ def test_allocate_defaults_to_the_worst_group_and_counts_single_samples():
 
 
 def test_allocate_bootstrap_needs_p_worst_and_splits_evenly_without_mass():
-    from skfral.query._groups import allocate
+    from skfral.query._allocation import allocate
 
     s_pool = np.array(["a"] * 9 + ["b"] * 9 + ["c"] * 9)
     table = _allocation_table()

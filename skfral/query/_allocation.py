@@ -1,35 +1,34 @@
-"""Choosing groups: the fair strategies' shared base, validation ranking, allocation.
+"""Choosing groups: validation ranking, the bootstrap, how many picks each group gets.
 
-:class:`BaseFairQueryStrategy` is written once for worst-group sampling, FAL
-and JIN: the labelled, grouped validation set (``X_val``, ``y_val``,
-``sensitive_features_val``), its checks, the attack used for robust validation
-accuracy and the ``max_candidates`` subset drawn inside the allocated groups.
+Used by the fair strategies (:mod:`._fair_base`): :func:`rank_groups` orders
+the groups worst first on the labelled validation set,
+:func:`rank_groups_bootstrap` adds each group's probability of being the
+worst, and :func:`allocate` turns a ranking into a count of picks per group.
 """
 
 import numpy as np
 import pandas as pd
 
-from ..metrics import GROUP_CRITERIA
-from ..nn import attack_from_net
-from ..utils._param_validation import HasMethods
+from ..metrics import (
+    GROUP_CRITERIA,
+    check_batch_size,
+    group_scores,
+    predict_clean_and_adv,
+    worst_group,
+)
 from ..utils._validation import (
     check_int,
     check_option,
     check_random_state,
-    check_same_length,
-    check_sensitive_features,
     largest_remainder,
-    num_samples,
 )
-from ._base import BaseQueryStrategy, check_validation_for, subsample
 
 __all__ = [
     "ALLOCATIONS",
     "BOOTSTRAP_ALLOCATIONS",
-    "BaseFairQueryStrategy",
     "GROUP_CRITERIA",
     "allocate",
-    "default_attack",
+    "candidate_quota",
     "rank_groups",
     "rank_groups_bootstrap",
     "worst_group_probabilities",
@@ -39,16 +38,6 @@ ALLOCATIONS = ("worst", "proportional")
 # With "bootstrap" (our extension): split by the probability of being the worst.
 BOOTSTRAP_ALLOCATIONS = (*ALLOCATIONS, "bootstrap")
 _BOOT_CELLS = 2**22  # resampled rows held at once (memory bound of the bootstrap)
-
-
-def default_attack(estimator, rng):
-    """The PGD attack a robust net was trained with, seeded from ``rng``.
-
-    :func:`skfral.nn.attack_from_net` reads the final net's ``attack_*``
-    settings (PGD's own defaults for a plain skorch net).
-    """
-    seed = int(rng.randint(0, 2**31 - 1))
-    return attack_from_net(estimator, random_state=seed)
 
 
 def _check_pool_groups_known(groups_val, pool_groups, known=None):
@@ -73,8 +62,6 @@ def rank_groups(
     does it once per call). Raises a ValueError when a group of the pool has no
     validation sample: nothing can be said about how well the model serves it.
     """
-    from ..metrics import worst_group
-
     check_option(criterion, "group_criterion", GROUP_CRITERIA)
     if pool_groups is not None:  # before any prediction or attack
         _check_pool_groups_known(groups_val, pool_groups)
@@ -247,10 +234,6 @@ def rank_groups_bootstrap(
     predictions. Only the groups with pool samples (all groups when
     ``pool_groups`` is None) compete for the worst place; the others get 0.
     """
-    from ..metrics import group_scores
-    from ..metrics._checks import check_batch_size
-    from ..metrics._stream import predict_clean_and_adv
-
     check_option(criterion, "group_criterion", GROUP_CRITERIA)
     if pool_groups is not None:
         _check_pool_groups_known(groups_val, pool_groups)
@@ -324,110 +307,57 @@ def allocate(table, pool_groups, n_instances, allocation="worst"):
     return {g: c for g, c in alloc.items() if c > 0}
 
 
-class BaseFairQueryStrategy(BaseQueryStrategy):
-    """Base of the strategies that rank groups on a labelled validation set.
+def candidate_quota(budget, picks, sizes):
+    """How many candidates to score in each allocated group, within ``budget``.
 
-    Holds what worst-group sampling, FAL and JIN share: the validation set
-    ``X_val, y_val, sensitive_features_val`` (checked once per call, before
-    any prediction), the attack for robust validation accuracy (``attack``,
-    or :func:`skfral.nn.attack_from_net` of the learner's net) and the
-    ``max_candidates`` subset drawn inside the allocated groups.
+    The budget is split by the groups' picks, not by their pool sizes: a group
+    that receives a share ``picks_g / sum(picks)`` of the batch scores the same
+    share of the ``budget`` candidates, so its picks are chosen among about
+    ``budget / sum(picks)`` candidates each, however small the group. Shares
+    are rounded by largest remainders (the counts sum to ``budget``; each is
+    its exact share rounded down or up, and never below ``picks_g`` because
+    ``budget >= sum(picks)``). A group whose pool holds fewer samples than its
+    share scores all of them, and what it leaves is split the same way over
+    the other groups, until the budget is used or every group is scored whole.
 
-    Subclasses call ``self._validation(query)``, ``self._attack(query)``,
-    ``self._rank(query, attack, criterion)`` and
-    ``self._group_candidates(query, alloc)`` from their ``_select``.
+    Parameters
+    ----------
+    budget : int
+        Candidates to score in all (``max_candidates``, at least the batch).
+    picks : array-like of int of shape (n_groups,)
+        Picks allocated to each group (positive).
+    sizes : array-like of int of shape (n_groups,)
+        Pool samples of each group (each at least its picks).
+
+    Returns
+    -------
+    quota : ndarray of int of shape (n_groups,)
+        Candidates to score per group: at most its size, at least
+        ``min(size, floor(budget * picks / sum(picks)))``, summing to
+        ``min(budget, sum(sizes))``.
+
+    Examples
+    --------
+    >>> candidate_quota(100, [8, 2], [20, 1000]).tolist()  # a is scored whole
+    [20, 80]
+    >>> candidate_quota(10, [2, 1], [100, 100]).tolist()
+    [7, 3]
     """
-
-    requires_validation = True
-    _subsample_in_groups = True
-
-    _parameter_constraints: dict = {
-        **BaseQueryStrategy._parameter_constraints,
-        "X_val": ["array-like", None],
-        "y_val": ["array-like", None],
-        "sensitive_features_val": ["array-like", None],
-        "attack": [HasMethods("perturb"), None],
-    }
-
-    def _check_data(self, query):
-        """Check the validation set once and keep the checked arrays on ``query``."""
-        X_val, y_val = self.X_val, self.y_val
-        if X_val is None or y_val is None or self.sensitive_features_val is None:
-            raise ValueError(
-                f"{type(self).__name__} needs X_val, y_val and sensitive_features_val "
-                "(a labelled validation set with groups)."
-            )
-        n_val = num_samples(X_val, "X_val")
-        check_same_length(X_val=X_val, y_val=y_val)
-        groups_val = check_sensitive_features(
-            self.sensitive_features_val, n_val, "sensitive_features_val"
-        )
-        y_val = np.asarray(y_val)
-        if query.groups is not None and self._ranks_groups():
-            _check_pool_groups_known(groups_val, query.groups)
-        X_val = check_validation_for(query.estimator, X_val, y_val)
-        query.extra.update(X_val=X_val, y_val=y_val, groups_val=groups_val)
-
-    def _ranks_groups(self):
-        """Whether the pool's groups are ranked (JIN's ``"none"`` does not)."""
-        return True
-
-    def _validation(self, query):
-        """The checked ``(X_val, y_val, groups_val)`` of this call."""
-        extra = query.extra
-        return extra["X_val"], extra["y_val"], extra["groups_val"]
-
-    def _attack(self, query):
-        """``attack``, or the learner's own training attack seeded from the call's rng."""
-        if self.attack is not None:
-            return self.attack
-        return default_attack(query.estimator, query.rng)
-
-    def _rank(self, query, attack, criterion, *, ranker=None, n_boot=None):
-        """Groups worst first on validation (``ranker``: :func:`rank_groups`).
-
-        With ``n_boot``, :func:`rank_groups_bootstrap` (seeded from the call's
-        rng) adds each group's probability of being the worst, ``p_worst``.
-        """
-        X_val, y_val, groups_val = self._validation(query)
-        if n_boot is not None:
-            return rank_groups_bootstrap(
-                query.estimator,
-                X_val,
-                y_val,
-                groups_val,
-                attack=attack,
-                criterion=criterion,
-                pool_groups=query.groups,
-                n_boot=n_boot,
-                random_state=int(query.rng.randint(0, 2**31 - 1)),
-            )
-        return (ranker or rank_groups)(
-            query.estimator,
-            X_val,
-            y_val,
-            groups_val,
-            attack=attack,
-            criterion=criterion,
-            pool_groups=query.groups,
-        )
-
-    def _group_candidates(self, query, alloc):
-        """``group -> pool positions`` to score, for the groups of ``alloc``.
-
-        Every sample of each allocated group, or, with ``max_candidates``, a
-        seeded random subset of about that many over the allocated groups
-        (split by group size, each group keeping at least its allocation).
-        """
-        members = {g: np.flatnonzero(query.groups == g) for g in alloc}
-        budget = self._candidate_budget(query.n_instances)
-        total = sum(len(m) for m in members.values())
-        if budget is None or total <= budget:
-            return members
-        sizes = np.asarray([len(m) for m in members.values()])
-        quota = largest_remainder(budget, sizes)
-        quota = np.minimum(np.maximum(quota, [alloc[g] for g in members]), sizes)
-        return {
-            g: subsample(m, int(q), query.rng)
-            for (g, m), q in zip(members.items(), quota)
-        }
+    picks = np.asarray(picks, dtype=np.int64)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    quota = np.zeros(len(picks), dtype=np.int64)
+    open_ = np.ones(len(picks), dtype=bool)
+    left = min(int(budget), int(sizes.sum()))
+    while left > 0 and open_.any():
+        share = np.zeros(len(picks), dtype=np.int64)
+        share[open_] = largest_remainder(left, picks[open_])
+        room = sizes - quota
+        full = open_ & (share >= room)
+        if not full.any():
+            quota += share
+            break
+        # groups that cannot hold their share are scored whole; split again
+        quota[full] = sizes[full]
+        left -= int(room[full].sum())
+        open_ &= ~full
+    return quota
