@@ -434,3 +434,35 @@ def test_last_query_of_auto_says_which_allocation_and_why():
     )
     assert lq["group_val_count"].tolist() == [40] * len(lq)
     assert lq["group_ranked"].all()
+
+
+# -------------------------------------------------------------------- presets
+def test_presets_by_name():
+    from skfral.query import JIN_PRESETS, JINQueryStrategy, get_strategy
+
+    paper = get_strategy("jin_paper")
+    assert isinstance(paper, JINQueryStrategy)
+    # the paper as FRAL.md reads it, written out here
+    want = dict(
+        disagreement="kl",
+        weights=(1.0, 1.0),
+        group_allocation="worst",
+        class_balance=True,
+        score_aggregation="sum",
+        uncertainty_weight=0.0,
+        diversity=None,
+    )
+    got = paper.get_params()
+    assert {k: got[k] for k in want} == want
+    # the issue-15 default stays reachable by name, whatever the default
+    boot = get_strategy("jin_bootstrap").get_params()
+    assert (boot["group_allocation"], boot["disagreement"]) == ("bootstrap", "hard")
+    auto = get_strategy("jin_auto", random_state=3, group_preference=1.0)
+    assert auto.get_params()["group_allocation"] == "auto"
+    assert auto.get_params()["group_preference"] == 1.0  # the call overrides
+    assert auto.get_params()["random_state"] == 3
+    assert JIN_PRESETS["jin_auto"]["group_preference"] == 0.5  # not mutated
+    with pytest.raises(ValueError, match="jin_papr.*did you mean 'jin_paper'"):
+        get_strategy("jin_papr")
+    with pytest.raises(TypeError, match="grup_preference"):
+        get_strategy("jin_soft", grup_preference=1.0)
