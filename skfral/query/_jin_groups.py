@@ -295,7 +295,8 @@ def group_predictability(X, groups, *, n_splits=5, random_state=0):
     out-of-fold probabilities give a ROC AUC (stratified folds, at most
     ``n_splits``, at most the smaller class's size). A group with fewer than
     2 members or non-members gets 0.5 (no evidence). Fits
-    ``n_groups * n_splits`` models of a few hundred rows; JIN caches the result.
+    ``n_groups * n_splits`` models of a few hundred rows (``n_splits`` with
+    two groups, whose AUCs are equal); JIN caches the result.
 
     Returns
     -------
@@ -311,7 +312,13 @@ def group_predictability(X, groups, *, n_splits=5, random_state=0):
     X = np.asarray(X, dtype=np.float64).reshape(len(groups), -1)
     groups = np.asarray(groups, dtype=object)
     out = {}
-    for g in pd.unique(groups):
+    labels = pd.unique(groups)
+    for g in labels:
+        if len(labels) == 2 and len(out) == 1:
+            # two groups: "b vs rest" is "a vs rest" with the classes swapped,
+            # the same fitted scores reversed: the same AUC, no second fit
+            out[g] = next(iter(out.values()))
+            continue
         y = groups == g
         small = min(int(y.sum()), int((~y).sum()))
         if small < 2:
