@@ -12,6 +12,16 @@ the validation mean over every data set ("all data sets" column); a variant
 within 0.002 of the first that changes fewer settings of the former default wins the
 tie (``jin_bootstrap`` changes one, ``jin_bootstrap_entropy`` three).
 
+Issue 25's rule (written down at 03:03 on 2026-12-06, with one seed of the
+tables and of digits finished; commit history shows it): the new default is
+the candidate among ``jin_auto_full``, ``jin_soft_full`` and
+``jin_bootstrap_full`` first on the validation mean over the five data sets,
+if (a) every data set has at least 3 paired seeds, (b) it is above
+``jin_bootstrap`` (the issue-15 default) on that mean, and (c) its paired
+validation difference to ``jin_bootstrap`` (val WG robust, mean over rounds)
+has no interval entirely below 0 on any data set. Otherwise the default
+stays. The test columns are never used for the choice.
+
 Runs :func:`skfral.experiment.run_fral` with JIN's allocation variants and two
 references (plain entropy; entropy inside the validation-worst group) on the
 quality suite's data-set settings (``bench_quality.SIZES``, imported), one
