@@ -342,7 +342,14 @@ def test_stateless_strategies_refuse_a_foreign_state(name, cls, fral_data):
 
 
 # ------------------------------------------------------------- last_query_
-@pytest.mark.parametrize("name, cls", STRATEGIES, ids=IDS)
+# FAL refits a model per candidate and label (about 5 s here): slow.
+LAST_QUERY_CASES = [
+    pytest.param(n, c, marks=pytest.mark.slow) if n == "fal" else (n, c)
+    for n, c in STRATEGIES
+]
+
+
+@pytest.mark.parametrize("name, cls", LAST_QUERY_CASES, ids=IDS)
 @pytest.mark.parametrize("max_candidates", [None, 40])
 def test_last_query_says_why_each_sample_was_picked(
     name, cls, max_candidates, learner, fral_data

@@ -293,3 +293,104 @@ def test_jin_last_query_without_groups_keeps_the_given_group():
     assert record["group"].tolist() == s_pool[idx].tolist()
     assert record["n_scored"].tolist() == [10] * 3  # the whole pool competes
     assert "group_rank" not in record
+
+
+def test_jin_small_group_with_many_picks_scores_all_its_samples():
+    """JIN, proportional: c (10 pool samples) gets 4 picks, a (40) 2; with
+    max_candidates=30, c scores all 10 (its share is 20) and a the other 20."""
+    X_val, y_val, g_val, _ = _jin_world()
+    rng = np.random.RandomState(3)
+    s_pool = np.array(["a"] * 40 + ["b"] * 40 + ["c"] * 10)
+    p = rng.dirichlet(np.ones(C), size=len(s_pool))
+    X_pool = layout(p, rng.dirichlet(np.ones(C), size=len(s_pool)), p[:, ::-1])
+    p_rob, p_std, p_adv, _ = parts(X_pool)
+    score = _kl(p_rob, p_adv) + _kl(p_std, p_rob)
+    c_rows = np.flatnonzero(s_pool == "c")
+    best_c = c_rows[np.argsort(-score[c_rows])[:4]]
+    strategy = _jin(
+        X_val,
+        y_val,
+        g_val,
+        disagreement="kl",
+        group_allocation="proportional",
+        max_candidates=30,
+    )
+    idx, _ = strategy(
+        fitted_learner(*labelled_set()),
+        X_pool,
+        n_instances=6,
+        sensitive_features=s_pool,
+    )
+    assert pd.Series(s_pool[idx]).value_counts().to_dict() == {"c": 4, "a": 2}
+    assert sorted(idx[s_pool[idx] == "c"]) == sorted(best_c)
+    record = strategy.last_query_
+    assert record.groupby("group")["n_scored"].unique().to_dict() == {
+        "a": [20],
+        "c": [10],
+    }
+
+
+# ------------------------------------------------------- the recording API
+class _Toy(RandomSampling):
+    """Random picks, recorded as the test says (``mode``)."""
+
+    mode = "parts"
+
+    def _select(self, query):
+        n = query.n_instances
+        idx = np.arange(n)[::-1]
+        scores = np.arange(n, dtype=float)
+        if self.mode == "parts":
+            self._record_query(idx, scores, parts={"twice": 2 * idx}, n_scored=7)
+        elif self.mode == "short":
+            self._record_query(idx, scores, parts={"twice": [1.0]}, n_scored=7)
+        elif self.mode == "clash":
+            self._record_query(idx, scores, parts={"score": scores}, n_scored=7)
+        elif self.mode == "other_picks":
+            self._record_query(idx[::-1], scores, n_scored=7)
+        return idx, scores
+
+
+def _toy_call(mode, **kw):
+    X_pool = layout(one_hot_rows(np.arange(10) % C))
+    strategy = type("Toy", (_Toy,), {"mode": mode})(random_state=0, **kw)
+    idx, _ = strategy(fitted_learner(*labelled_set()).estimator, X_pool, 3)
+    return strategy, idx
+
+
+def test_record_query_parts_go_between_score_and_n_scored():
+    strategy, idx = _toy_call("parts")
+    record = strategy.last_query_
+    assert list(record.columns) == ["position", "group", "score", "twice", "n_scored"]
+    assert record["position"].tolist() == [2, 1, 0] == idx.tolist()
+    assert record["twice"].tolist() == [4, 2, 0]
+    assert record["n_scored"].tolist() == [7, 7, 7]  # a scalar is broadcast
+
+
+def test_record_query_maps_subset_rows_to_pool_positions():
+    """With max_candidates the base draws a subset: recorded rows are mapped
+    to positions in the pool given, exactly as the returned indices."""
+    strategy, idx = _toy_call("parts", max_candidates=4)
+    assert strategy.last_query_["position"].tolist() == idx.tolist()
+    assert strategy.last_query_["twice"].tolist() == [4, 2, 0]  # subset rows
+
+
+def test_without_a_record_the_common_columns_count_the_scored_rows():
+    strategy, idx = _toy_call("none", max_candidates=5)
+    record = strategy.last_query_
+    assert list(record.columns) == ["position", "group", "score", "n_scored"]
+    assert record["position"].tolist() == idx.tolist()
+    assert record["n_scored"].tolist() == [5, 5, 5]
+
+
+@pytest.mark.parametrize(
+    "mode, error, match",
+    [
+        ("short", ValueError, r"twice has shape \(1,\), expected \(3,\)"),
+        ("clash", ValueError, r"parts \['score'\] clash with the common columns"),
+        ("other_picks", RuntimeError, r"recorded picks \[0 1 2\] but returned"),
+    ],
+)
+def test_record_query_misuse_is_a_clear_error(mode, error, match):
+    with pytest.raises(error, match=match):
+        _toy_call(mode)
