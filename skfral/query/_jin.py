@@ -111,10 +111,11 @@ class JINQueryStrategy(_StandardModelMixin, BaseFairQueryStrategy):
         "soft" (issue 25; our extension): no restriction either, but a soft
         preference: every pool sample is scored by the weighted mean of the
         ranks (scaled to [0, 1]) of ``I_adv``, ``I_mod`` and the robust
-        model's entropy (weights ``weights`` and ``uncertainty_weight``;
-        ``score_aggregation`` is not used: ranks put ``group_preference`` on a
-        known scale) plus ``group_preference`` times the bootstrap probability
-        that the sample's group is the worst on validation. "auto" (issue 25):
+        model's entropy (weights ``weights`` and 1 for the entropy;
+        ``score_aggregation`` and ``uncertainty_weight`` are for the hard
+        allocations: ranks put ``group_preference`` on a known scale) plus
+        ``group_preference`` times the bootstrap probability that the
+        sample's group is the worst on validation. "auto" (issue 25):
         "bootstrap" when the groups likely to be the worst can be told from
         the features (their cross-validated AUC, weighted by ``p_worst``, is
         at least ``predictability_threshold``), else "soft": targeting pays
@@ -386,11 +387,13 @@ class JINQueryStrategy(_StandardModelMixin, BaseFairQueryStrategy):
     def _combine(self, comp, *, soft=False):
         """The score (and the tie-breaking secondary score of ``"hard"``).
 
-        ``soft``: the weighted *mean* of the ranks (in [0, 1]) whatever
-        ``score_aggregation`` says (the scale ``group_preference`` adds to).
+        ``soft``: the weighted *mean* of the ranks (in [0, 1]) of ``I_adv``,
+        ``I_mod`` and entropy (weight 1; ``uncertainty_weight`` is for the
+        hard allocations) whatever ``score_aggregation`` says (the scale
+        ``group_preference`` adds to).
         """
         w_adv, w_mod = (float(w) for w in self.weights)
-        w_ent = float(self.uncertainty_weight)
+        w_ent = 1.0 if soft else float(self.uncertainty_weight)
         if soft or self.score_aggregation == "rank":
             score = w_adv * _rank01(comp["I_adv"]) + w_mod * _rank01(comp["I_mod"])
             if w_ent:

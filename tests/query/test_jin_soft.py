@@ -466,3 +466,17 @@ def test_presets_by_name():
         get_strategy("jin_papr")
     with pytest.raises(TypeError, match="grup_preference"):
         get_strategy("jin_soft", grup_preference=1.0)
+
+
+def test_soft_score_ignores_uncertainty_weight_and_aggregation():
+    # the soft score is the mean of the three ranks whatever the hard settings
+    X_val, y_val, g_val = validation({"a": (30, 30, 30), "b": (30, 5, 5)})
+    X_pool, s_pool = pool({"a": 20, "b": 20})
+    want, _ = _soft_by_hand(X_pool, s_pool, {"a": 0.0, "b": 1.0}, 0.3, 8)
+    for kw in (
+        dict(uncertainty_weight=0.0, score_aggregation="sum"),
+        dict(uncertainty_weight=3.0, score_aggregation="rank"),
+    ):
+        strategy = _soft(X_val, y_val, g_val, group_preference=0.3, **kw)
+        _, idx = query_counts(strategy, X_pool, s_pool, 8)
+        assert sorted(idx.tolist()) == sorted(want.tolist()), kw
