@@ -20,11 +20,11 @@ if (a) every data set has at least 3 paired seeds, (b) it is above
 ``jin_bootstrap`` (the issue-15 default) on that mean, and (c) its paired
 validation difference to ``jin_bootstrap`` (val WG robust, mean over rounds)
 has no interval entirely below 0 on any data set. Otherwise the default
-stays. The test columns are never used for the choice. At 03:30, with 5
+stays. The test columns are never used for the choice. At 03:25, with 5
 seeds of the tables and 3 of digits, no candidate met (c) (each lost to
 ``jin_bootstrap`` on synthetic or digits on validation); a fourth candidate,
 ``jin_auto_default`` (the gate and the three fixes on the default scoring),
-was added then under the same rule.
+was added then (03:25) under the same rule.
 
 Runs :func:`skfral.experiment.run_fral` with JIN's allocation variants and two
 references (plain entropy; entropy inside the validation-worst group) on the
@@ -124,7 +124,7 @@ STRATEGIES.update(
             "jin",
             {**SOFT, **FIXES, "group_allocation": "bootstrap"},
         ),
-        # Added 03:30 (after the 5-seed validation ranking showed the rank +
+        # Added 03:25 (after the 5-seed validation ranking showed the rank +
         # entropy scoring costing on synthetic): "auto" with the default
         # scoring where it targets (hard, sum) and the rank mean where soft.
         "jin_auto_default": ("jin", {"group_allocation": "auto", **FIXES}),
