@@ -69,6 +69,16 @@ JIN_PAPER = {
     "diversity": None,
 }
 
+JIN_SOFT = {
+    "group_allocation": "soft",
+    "group_preference": 0.5,
+    "score_aggregation": "rank",
+    "uncertainty_weight": 1.0,
+    "shrinkage_prior": 25.0,
+    "min_val_count": 10,
+    "max_group_share": 0.2,
+}
+
 QUALITY = {
     "random": ("random", {}),
     "entropy": ("entropy", {}),
@@ -82,6 +92,12 @@ QUALITY = {
     # The default before issue 15: the whole batch from the validation-worst group.
     "jin_worst": ("jin", {"group_allocation": "worst"}),
     "jin_paper": ("jin", JIN_PAPER),
+    # Issue 25 (skfral.query.JIN_PRESETS, written out so that a cell means the
+    # same whatever the presets become): a soft group preference over the
+    # whole pool with shrunk group scores, a validation minimum and a cap; and
+    # the same targeted where the likely-worst group is predictable ("auto").
+    "jin_soft": ("jin", JIN_SOFT),
+    "jin_auto": ("jin", {**JIN_SOFT, "group_allocation": "auto"}),
 }
 
 ABLATION = {

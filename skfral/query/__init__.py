@@ -12,7 +12,7 @@ from ._base import BaseQueryStrategy
 from ._diversity import BADGESampling, CoreSetSampling
 from ._fair import FALSampling, WorstGroupSampling
 from ._jin import JINQueryStrategy, disagreement_scores
-from ._registry import STRATEGIES, get_strategy
+from ._registry import JIN_PRESETS, STRATEGIES, get_strategy
 from ._skactiveml import to_skactiveml
 from ._uncertainty import (
     EntropySampling,
@@ -28,6 +28,7 @@ __all__ = [
     "EntropySampling",
     "FALSampling",
     "JINQueryStrategy",
+    "JIN_PRESETS",
     "LeastConfidenceSampling",
     "MarginSampling",
     "RandomSampling",

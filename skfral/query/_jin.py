@@ -1,19 +1,13 @@
 """JIN: Joint INconsistency (Wu, Su, Chen & Hsu, ICCV 2023 Workshops)."""
 
-import math
 from numbers import Integral, Real
 
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.pipeline import Pipeline
 
 from ..nn import (
-    final_net,
-    get_net_state,
     penultimate_embedding,
-    set_net_state,
     split_estimator,
 )
 from ..utils._docstring import Substitution, _shared_docs
@@ -23,94 +17,31 @@ from ..utils._param_validation import (
     Predicate,
     StrOptions,
 )
-from ..utils._validation import check_option, check_real
+from ..utils._validation import check_real
 from ._allocation import BOOTSTRAP_ALLOCATIONS, GROUP_CRITERIA, allocate, rank_groups
 from ._base import _query_docs, entropy, rank_order, round_robin, take_rows
 from ._fair_base import BaseFairQueryStrategy
+from ._jin_groups import (
+    cap_allocation,
+    capped_pick,
+    group_caps,
+    group_predictability,
+    rank_groups_shrunk,
+)
+from ._jin_scores import (
+    AGGREGATIONS,
+    DISAGREEMENTS,
+    _is_number_pair,
+    _rank01,
+    disagreement_scores,
+)
+from ._jin_standard import _StandardModelMixin
 
 __all__ = ["JINQueryStrategy", "disagreement_scores"]
 
-DISAGREEMENTS = ("hard", "kl", "js")
-AGGREGATIONS = ("sum", "rank")
-_EPS = 1e-12
-
-
-def _is_number_pair(w):
-    if not isinstance(w, tuple | list | np.ndarray) or len(w) != 2:
-        return False
-    return all(isinstance(v, Real) and not isinstance(v, bool | np.bool_) for v in w)
-
-
-def _can_warm_start(model):
-    """Only nets that continue training with ``warm_start`` and ``max_epochs``."""
-    if model is None:
-        return False
-    params = final_net(model).get_params(deep=False)
-    return "warm_start" in params and "max_epochs" in params
-
-
-def _kl(p, q):
-    p = np.clip(p, _EPS, 1.0)
-    q = np.clip(q, _EPS, 1.0)
-    return (p * (np.log(p) - np.log(q))).sum(axis=1)
-
-
-def disagreement_scores(p, q, kind="kl"):
-    """Per-sample disagreement ``D(p, q)`` between two probability matrices.
-
-    Parameters
-    ----------
-    p : ndarray of shape (n_samples, n_classes)
-        First probability matrix (rows sum to 1), e.g. the robust model's
-        prediction on the benign input.
-    q : ndarray of shape (n_samples, n_classes)
-        Second probability matrix, e.g. the prediction on the adversarial
-        input, or the standard model's.
-    kind : {"kl", "js", "hard"}, default="kl"
-        ``"kl"``: ``KL(p || q)``; ``"js"``: Jensen-Shannon divergence;
-        ``"hard"``: 1 where the arg-max classes differ, else 0. Before the
-        logarithms of ``"kl"`` and ``"js"`` the probabilities are clipped to
-        ``[1e-12, 1]``: an exact zero counts as ``1e-12``, so the scores stay
-        finite.
-
-    Returns
-    -------
-    scores : ndarray of float of shape (n_samples,)
-        One disagreement per row, non-negative.
-
-    See Also
-    --------
-    JINQueryStrategy : Uses these scores for both of its inconsistencies.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> p = np.array([[0.9, 0.1], [0.5, 0.5]])
-    >>> q = np.array([[0.2, 0.8], [0.5, 0.5]])
-    >>> disagreement_scores(p, q, "hard").tolist()
-    [1.0, 0.0]
-    >>> bool(disagreement_scores(p, q, "kl")[0] > 0)
-    True
-    """
-    p = np.asarray(p, dtype=np.float64)
-    q = np.asarray(q, dtype=np.float64)
-    if kind == "kl":
-        return _kl(p, q)
-    if kind == "js":
-        m = 0.5 * (p + q)
-        return 0.5 * _kl(p, m) + 0.5 * _kl(q, m)
-    if kind == "hard":
-        return (p.argmax(axis=1) != q.argmax(axis=1)).astype(np.float64)
-    check_option(kind, "disagreement", DISAGREEMENTS)
-    return None  # pragma: no cover
-
-
-def _rank01(v):
-    """Ranks scaled to [0, 1] (ties share their mean rank)."""
-    if len(v) <= 1:
-        return np.zeros(len(v))
-    ranks = pd.Series(v).rank(method="average").to_numpy()
-    return (ranks - 1) / (len(v) - 1)
+# Issue 25: the whole pool with a soft group preference, and the gate between
+# "bootstrap" and "soft".
+SOFT_ALLOCATIONS = ("soft", "auto")
 
 
 @Substitution(
@@ -119,7 +50,7 @@ def _rank01(v):
     random_state=_shared_docs["random_state"],
     last_query=_query_docs["last_query"],
 )
-class JINQueryStrategy(BaseFairQueryStrategy):
+class JINQueryStrategy(_StandardModelMixin, BaseFairQueryStrategy):
     """Joint INconsistency query strategy for Fair Robust Active Learning.
 
     From the paper [1]_: two cheap prediction inconsistencies, computed with
@@ -159,8 +90,8 @@ class JINQueryStrategy(BaseFairQueryStrategy):
         Worst-group criterion on validation: "standard", "robust", "mean" (of
         standard and robust accuracy), or "balanced_standard",
         "balanced_robust", "balanced_mean" (balanced accuracy).
-    group_allocation : {"bootstrap", "worst", "proportional", "none"}, \
-default="bootstrap"
+    group_allocation : {"bootstrap", "worst", "proportional", "none", "soft", \
+"auto"}, default="bootstrap"
         "bootstrap" (the default; our extension, not in the paper): the batch
         split in proportion to each group's probability of being the worst,
         estimated by ``n_boot`` seeded resamples of the validation rows inside
@@ -177,6 +108,19 @@ default="bootstrap"
         "worst"). A group with too few pool samples is filled from the
         next-worst groups. "none" drops the group restriction (an ablation:
         every pool sample competes, no validation ranking is made).
+        "soft" (issue 25; our extension): no restriction either, but a soft
+        preference: every pool sample is scored by the weighted mean of the
+        ranks (scaled to [0, 1]) of ``I_adv``, ``I_mod`` and the robust
+        model's entropy (weights ``weights`` and 1 for the entropy;
+        ``score_aggregation`` and ``uncertainty_weight`` are for the hard
+        allocations: ranks put ``group_preference`` on a known scale) plus
+        ``group_preference`` times the bootstrap probability that the
+        sample's group is the worst on validation. "auto" (issue 25):
+        "bootstrap" when the groups likely to be the worst can be told from
+        the features (their cross-validated AUC, weighted by ``p_worst``, is
+        at least ``predictability_threshold``), else "soft": targeting pays
+        where the targeted group is predictable from the features. The
+        choice, made on the validation set only, is in ``group_allocation_``.
     n_boot : int, default=1000
         Bootstrap replicates of ``group_allocation="bootstrap"`` (ignored
         otherwise); seeded from ``random_state``.
@@ -211,6 +155,42 @@ default="bootstrap"
         to the score (our extension, not in the paper; ``0`` leaves JIN as the
         paper defines it). Ranked like the other terms under
         ``score_aggregation="rank"``.
+    group_preference : float, default=0.5
+        ``beta`` of ``group_allocation="soft"`` (and of "auto" when it goes
+        soft): the weight of the probability that a sample's group is the
+        worst, added to a score in [0, 1]. ``0`` ignores the groups (the
+        ranking of "none" with the same rank score); a large value picks
+        inside the likely-worst groups first. Ignored by the other
+        allocations.
+    shrinkage_prior : float, default=0.0
+        Empirical-Bayes shrinkage of each group's validation score toward the
+        score on the whole validation set: ``(n_g * s_g + k * s) / (n_g + k)``
+        with ``k = shrinkage_prior`` (a pseudo-count of samples; 20-30 pulls a
+        group of 3 samples almost to the overall score and leaves a group of
+        300 almost as it is). Applied to the ranking and inside every
+        bootstrap replicate of ``p_worst``; ``0`` (no shrinkage) is JIN as
+        before issue 25.
+    min_val_count : int, default=1
+        A group with fewer validation samples than this is not ranked: it is
+        never the targeted group (its ``p_worst`` is 0; the hard allocations
+        give it picks only when the ranked groups' pools run out). When no
+        pool group is ranked, nothing is targeted (as "none"). Groups absent
+        from the validation set are refused as before.
+    max_group_share : float in (0, 1] or None, default=None
+        Per-query cap: one group takes at most ``ceil(max_group_share * n_g)``
+        picks of its ``n_g`` remaining pool samples (``1 / R`` makes a group's
+        pool last ``R`` queries); what the cap removes goes to the next
+        groups (hard allocations) or to the next best-scored samples of other
+        groups ("soft"). When the caps together hold fewer than the batch, the
+        rest is filled without them. ``None``: no cap. Not used by "none"
+        (nothing is targeted).
+    predictability_threshold : float in [0.5, 1], default=0.85
+        The gate of ``group_allocation="auto"``: the ``p_worst``-weighted
+        cross-validated AUC of telling each group from the rest by the
+        features of the validation set (:func:`group_predictability`, a small
+        logistic regression, fitted once per validation set and cached) at
+        or above which the batch is targeted ("bootstrap") instead of
+        softly preferred ("soft"). Ignored by the other allocations.
     {max_candidates}
     {random_state}
 
@@ -222,6 +202,15 @@ default="bootstrap"
         Number of standard-model fits so far: one per query, except that a
         query right after :meth:`utilities` on the same labelled set reuses
         the model ``utilities`` fitted.
+    group_allocation_ : str
+        The allocation used at the last query ("bootstrap" or "soft" for
+        ``group_allocation="auto"``, else ``group_allocation``).
+    group_predictability_ : pandas.Series or None
+        Per validation group, the cross-validated AUC of telling it from the
+        rest by the features ("auto" only, else None).
+    targeting_auc_ : float
+        The ``p_worst``-weighted AUC compared with ``predictability_threshold``
+        at the last query (NaN unless "auto").
     {last_query}
         Score parts: ``adversarial_inconsistency`` (``I_adv``) and
         ``model_inconsistency`` (``I_mod``), raw (``score`` combines them, or
@@ -282,7 +271,9 @@ default="bootstrap"
         **BaseFairQueryStrategy._parameter_constraints,
         "standard_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "group_criterion": [StrOptions(GROUP_CRITERIA)],
-        "group_allocation": [StrOptions((*BOOTSTRAP_ALLOCATIONS, "none"))],
+        "group_allocation": [
+            StrOptions((*BOOTSTRAP_ALLOCATIONS, "none", *SOFT_ALLOCATIONS))
+        ],
         "n_boot": [Interval(Integral, 1, None, closed="left")],
         "disagreement": [StrOptions(DISAGREEMENTS)],
         "weights": [
@@ -296,6 +287,11 @@ default="bootstrap"
         "diversity": [StrOptions(("kcenter",)), None],
         "diversity_factor": [Interval(Integral, 1, None, closed="left")],
         "uncertainty_weight": [Interval(Real, 0, None, closed="left")],
+        "group_preference": [Interval(Real, 0, None, closed="left")],
+        "shrinkage_prior": [Interval(Real, 0, None, closed="left")],
+        "min_val_count": [Interval(Integral, 1, None, closed="left")],
+        "max_group_share": [Interval(Real, 0, 1, closed="right"), None],
+        "predictability_threshold": [Interval(Real, 0.5, 1, closed="both")],
     }
 
     def __init__(
@@ -317,6 +313,11 @@ default="bootstrap"
         diversity=None,
         diversity_factor=3,
         uncertainty_weight=0.0,
+        group_preference=0.5,
+        shrinkage_prior=0.0,
+        min_val_count=1,
+        max_group_share=None,
+        predictability_threshold=0.85,
         max_candidates=None,
         random_state=None,
     ):
@@ -336,6 +337,11 @@ default="bootstrap"
         self.diversity = diversity
         self.diversity_factor = diversity_factor
         self.uncertainty_weight = uncertainty_weight
+        self.group_preference = group_preference
+        self.shrinkage_prior = shrinkage_prior
+        self.min_val_count = min_val_count
+        self.max_group_share = max_group_share
+        self.predictability_threshold = predictability_threshold
         self.max_candidates = max_candidates
         self.random_state = random_state
 
@@ -352,147 +358,6 @@ default="bootstrap"
 
     def _ranks_groups(self):
         return self.group_allocation != "none"
-
-    # ------------------------------------------------------- standard model
-    def _fit_standard(self, estimator, X_lab, y_lab, *, keep_for_next=False):
-        """Fit (or warm-start, or reuse) the standard model on the labelled set.
-
-        ``keep_for_next`` (``utilities``): the next query on the same labelled
-        set reuses this model instead of fitting again.
-        """
-        n = len(y_lab)
-        memo = getattr(self, "_standard_memo", None)
-        model = getattr(self, "standard_estimator_", None)
-        full_hash = joblib.hash((X_lab, y_lab))
-        same_source = memo is not None and memo.get("source") in (None, id(estimator))
-        if (
-            model is not None
-            and memo is not None
-            and memo.get("reusable")
-            and same_source
-            and memo["n"] == n
-            and memo["hash"] == full_hash
-        ):
-            memo["reusable"] = keep_for_next
-            return model
-        warm = False
-        if (
-            memo is not None
-            and _can_warm_start(model)
-            and n >= memo["n"]
-            and same_source
-        ):
-            head = joblib.hash(
-                (take_rows(X_lab, np.arange(memo["n"])), y_lab[: memo["n"]])
-            )
-            warm = head == memo["hash"]
-        if not warm:
-            model = clone(self._standard_template(estimator))
-            if self.standard_estimator is None:
-                final_net(model).set_params(adversarial=None)
-        else:
-            epochs = self.warm_start_epochs
-            if epochs is None:
-                epochs = max(1, math.ceil(final_net(estimator).max_epochs / 3))
-            final_net(model).set_params(warm_start=True, max_epochs=epochs)
-        model.fit(X_lab, y_lab)
-        self.standard_estimator_ = model
-        self.n_standard_fits_ = getattr(self, "n_standard_fits_", 0) + 1
-        self._standard_memo = {
-            "n": n,
-            "hash": full_hash,
-            "source": id(estimator),
-            "reusable": keep_for_next,
-        }
-        return model
-
-    def _standard_template(self, estimator):
-        if self.standard_estimator is not None:
-            return self.standard_estimator
-        if estimator is None:
-            raise ValueError(
-                "estimator is required to restore JIN's standard model when "
-                "standard_estimator is None: pass the learner's estimator, "
-                "load_state_dict(state, estimator=learner.estimator)."
-            )
-        return estimator
-
-    # ------------------------------------------------------ resumable state
-    def state_dict(self):
-        """JIN's resumable state: the warm-started standard model and its memo.
-
-        Returns
-        -------
-        state : dict
-            Empty before the first query. Otherwise ``n_fits``, ``memo_n``,
-            ``memo_hash``, ``reusable`` and ``standard``: the standard net's
-            state (``skfral.nn.get_net_state``: tensors, numbers
-            and strings, safe for ``torch.load(weights_only=True)``), or
-            ``None`` for a standard model that is not warm-started (it is then
-            refitted from scratch after a restore, as it would have been).
-        """
-        model = getattr(self, "standard_estimator_", None)
-        if model is None:
-            return {}
-        memo = getattr(self, "_standard_memo", None) or {}
-        warm = _can_warm_start(model)
-        return {
-            "standard": get_net_state(model) if warm else None,
-            "n_fits": int(getattr(self, "n_standard_fits_", 0)),
-            "memo_n": int(memo.get("n", -1)) if warm else -1,
-            "memo_hash": str(memo.get("hash", "")) if warm else "",
-            "reusable": bool(memo.get("reusable", False)) and warm,
-        }
-
-    def load_state_dict(self, state, *, estimator=None):
-        """Restore a state from :meth:`state_dict`; the next query continues as before.
-
-        Parameters
-        ----------
-        state : dict
-            As returned by :meth:`state_dict` of a JIN with the same settings
-            (an empty dict resets nothing and restores nothing).
-        estimator : estimator or None, default=None
-            The learner's estimator: the template of the standard model when
-            ``standard_estimator`` is None (required then), and the model the
-            restored memo belongs to.
-
-        Returns
-        -------
-        self : JINQueryStrategy
-        """
-        if not isinstance(state, dict):
-            raise TypeError(
-                f"state has type {type(state).__name__}: expected the dict returned "
-                "by state_dict()."
-            )
-        if not state:
-            return self
-        missing = sorted({"standard", "n_fits", "memo_n", "memo_hash"} - set(state))
-        if missing:
-            raise ValueError(
-                f"state lacks the key(s) {missing}: expected a dict returned by "
-                "JINQueryStrategy.state_dict()."
-            )
-        self.n_standard_fits_ = int(state["n_fits"])
-        if state["standard"] is None:
-            return self
-        model = clone(self._standard_template(estimator))
-        if self.standard_estimator is None:
-            final_net(model).set_params(adversarial=None)
-        set_net_state(model, state["standard"])
-        self.standard_estimator_ = model
-        if state["memo_n"] >= 0:
-            # A restored Pipeline has unfitted steps before its net: it is
-            # warm-started (refitting those steps), never reused as it is.
-            reusable = bool(state.get("reusable", False))
-            self._standard_memo = {
-                "n": int(state["memo_n"]),
-                "hash": str(state["memo_hash"]),
-                "source": None if estimator is None else id(estimator),
-                "reusable": reusable and not isinstance(model, Pipeline),
-            }
-        return self
 
     # ------------------------------------------------------------ scoring
     def _components(self, estimator, standard, X, attack):
@@ -519,13 +384,22 @@ default="bootstrap"
             out["embedding"] = penultimate_embedding(net, Xt)
         return out
 
-    def _combine(self, comp):
+    def _combine(self, comp, *, soft=False):
+        """The score (and the tie-breaking secondary score of ``"hard"``).
+
+        ``soft``: the weighted *mean* of the ranks (in [0, 1]) of ``I_adv``,
+        ``I_mod`` and entropy (weight 1; ``uncertainty_weight`` is for the
+        hard allocations) whatever ``score_aggregation`` says (the scale
+        ``group_preference`` adds to).
+        """
         w_adv, w_mod = (float(w) for w in self.weights)
-        w_ent = float(self.uncertainty_weight)
-        if self.score_aggregation == "rank":
+        w_ent = 1.0 if soft else float(self.uncertainty_weight)
+        if soft or self.score_aggregation == "rank":
             score = w_adv * _rank01(comp["I_adv"]) + w_mod * _rank01(comp["I_mod"])
             if w_ent:
                 score = score + w_ent * _rank01(comp["entropy"])
+            if soft:
+                score = score / (w_adv + w_mod + w_ent)
         else:
             score = w_adv * comp["I_adv"] + w_mod * comp["I_mod"]
             if w_ent:
@@ -537,29 +411,89 @@ default="bootstrap"
                 secondary = secondary + w_ent * comp["entropy"]
         return score, secondary
 
+    def _uses_shrunk_table(self):
+        return (
+            self.group_allocation in SOFT_ALLOCATIONS
+            or self.shrinkage_prior > 0
+            or self.min_val_count > 1
+        )
+
     def _prepare(self, query, *, keep_for_next=False):
-        """Attack, validation ranking (or None) and standard model of one call."""
+        """Attack, validation ranking (or None), standard model and allocation."""
         X_lab, y_lab = query.labelled(type(self).__name__)
         attack = self._attack(query)
         table = None
-        if self.group_allocation == "bootstrap":
+        allocation = self.group_allocation
+        if allocation != "none" and self._uses_shrunk_table():
+            X_val, y_val, groups_val = self._validation(query)
+            table = rank_groups_shrunk(
+                query.estimator,
+                X_val,
+                y_val,
+                groups_val,
+                attack=attack,
+                criterion=self.group_criterion,
+                pool_groups=query.groups,
+                n_boot=self.n_boot,
+                prior=float(self.shrinkage_prior),
+                min_count=int(self.min_val_count),
+                random_state=int(query.rng.randint(0, 2**31 - 1)),
+            )
+            if not table["ranked"].any():
+                allocation = "soft" if allocation in SOFT_ALLOCATIONS else "none"
+                table = None
+        elif allocation == "bootstrap":
             table = self._rank(query, attack, self.group_criterion, n_boot=self.n_boot)
-        elif self.group_allocation != "none":
+        elif allocation != "none":
             table = self._rank(query, attack, self.group_criterion, ranker=rank_groups)
+        self.targeting_auc_ = float("nan")
+        self.group_predictability_ = None
+        if allocation == "auto":
+            allocation = self._gate(query, table)
+        self.group_allocation_ = allocation
         standard = self._fit_standard(
             query.estimator, X_lab, y_lab, keep_for_next=keep_for_next
         )
-        return attack, table, standard
+        return attack, table, standard, allocation
+
+    def _gate(self, query, table):
+        """ "bootstrap" when the likely-worst groups are predictable, else "soft"."""
+        X_val, _, groups_val = self._validation(query)
+        transform, _ = split_estimator(query.estimator)
+        Xt = np.asarray(transform(X_val))
+        key = joblib.hash((Xt, np.asarray(groups_val, dtype=object)))
+        memo = getattr(self, "_predictability_memo", None)
+        if memo is None or memo[0] != key:
+            memo = (key, group_predictability(Xt, groups_val))
+            self._predictability_memo = memo
+        auc = memo[1]
+        self.group_predictability_ = auc
+        p = table["p_worst"]
+        self.targeting_auc_ = float((p * auc.reindex(p.index).fillna(0.5)).sum())
+        if self.targeting_auc_ >= self.predictability_threshold:
+            return "bootstrap"
+        return "soft"
 
     def _select(self, query):
         rng, n_instances, groups = query.rng, query.n_instances, query.groups
-        attack, table, standard = self._prepare(query)
-        if table is None:  # no group restriction
+        attack, table, standard, allocation = self._prepare(query)
+        caps = None
+        if self.max_group_share is not None:
+            caps = group_caps(groups, float(self.max_group_share))
+        if allocation == "soft":
+            return self._select_soft(query, attack, table, standard, caps)
+        if table is None:  # no group restriction (and no cap)
+            caps = None
             groups = np.zeros(len(groups), dtype=np.int64)
             query.groups = groups
             alloc = {0: n_instances}
         else:
-            alloc = allocate(table, groups, n_instances, self.group_allocation)
+            alloc = allocate(table, groups, n_instances, allocation)
+            if caps is not None:
+                counts = pd.Series(groups).value_counts()
+                order = [g for g in table.index if counts.get(g, 0) > 0]
+                available = {g: int(counts[g]) for g in order}
+                alloc = cap_allocation(alloc, order, available, caps, n_instances)
         members = self._group_candidates(query, alloc)
         cand = np.sort(np.concatenate([members[g] for g in alloc]))
         comp = self._components(
@@ -581,7 +515,7 @@ default="bootstrap"
             picked.extend(cand[take])
             picked_scores.extend(score[take])
         chosen = np.searchsorted(cand, picked)  # cand is sorted and unique
-        parts = {} if table is None else self._group_parts(table, groups[picked])
+        parts = self._targeting_parts(table, query.groups[picked], caps, allocation)
         parts["adversarial_inconsistency"] = comp["I_adv"][chosen]
         parts["model_inconsistency"] = comp["I_mod"][chosen]
         if self.uncertainty_weight:
@@ -593,6 +527,74 @@ default="bootstrap"
         n_scored = [int((cand_groups == g).sum()) for g in cand_groups[chosen]]
         self._record_query(picked, picked_scores, parts=parts, n_scored=n_scored)
         return np.asarray(picked), np.asarray(picked_scores)
+
+    def _soft_scores(self, comp, cand_groups, table):
+        """The rank-mean score, ``p_worst`` of each candidate's group, and their sum."""
+        base, secondary = self._combine(comp, soft=True)
+        if table is None:
+            p = np.zeros(len(cand_groups))
+        else:
+            p_worst = table["p_worst"].to_dict()
+            p = np.asarray([p_worst.get(g, 0.0) for g in cand_groups], dtype=float)
+        score = base + float(self.group_preference) * p
+        return base, p, score, secondary
+
+    def _select_soft(self, query, attack, table, standard, caps):
+        """Whole-pool ranking with the soft group preference, capped and balanced."""
+        groups, k = query.groups, query.n_instances
+        members = self._group_candidates(query, dict.fromkeys(pd.unique(groups), 0))
+        cand = np.sort(np.concatenate(list(members.values())))
+        comp = self._components(
+            query.estimator, standard, take_rows(query.X_pool, cand), attack
+        )
+        cand_groups = groups[cand]
+        base, p, score, secondary = self._soft_scores(comp, cand_groups, table)
+        order = rank_order(score, query.rng, secondary=secondary)
+        pred = comp["predicted_class"]
+        if caps is None:
+            caps = group_caps(cand_groups, None)
+        take = capped_pick(
+            order, cand_groups, k, caps, labels=pred if self.class_balance else None
+        )
+        if self.diversity is not None:
+            take = self._diversify(order, take, pred, comp["embedding"])
+        parts = self._targeting_parts(table, cand_groups[take], caps, "soft")
+        parts["adversarial_inconsistency"] = comp["I_adv"][take]
+        parts["model_inconsistency"] = comp["I_mod"][take]
+        parts["entropy"] = comp["entropy"][take]
+        if secondary is not None:
+            parts["tie_break"] = secondary[take]
+        parts["rank_score"] = base[take]
+        parts["p_worst"] = p[take]
+        parts["preference"] = float(self.group_preference) * p[take]
+        classes = np.asarray(split_estimator(query.estimator)[1].classes_)
+        parts["predicted_class"] = classes[pred[take]]
+        self._record_query(cand[take], score[take], parts=parts, n_scored=len(cand))
+        return cand[take], score[take]
+
+    def _targeting_parts(self, table, pick_groups, caps, allocation):
+        """``last_query_`` columns of the group targeting (issue 25).
+
+        ``group_rank``, ``group_score`` (shrunk with ``shrinkage_prior``) and
+        ``p_worst`` from the ranking table; with the issue-25 table also
+        ``raw_group_score`` (before shrinkage), ``group_val_count`` and
+        ``group_ranked`` (``min_val_count`` met); ``group_cap`` with
+        ``max_group_share``; ``allocation`` (the one used) and, for "auto",
+        ``targeting_auc``.
+        """
+        parts = {} if table is None else self._group_parts(table, pick_groups)
+        if table is not None and "raw_score" in table:
+            keys = list(pick_groups)
+            parts["raw_group_score"] = table["raw_score"].reindex(keys).to_numpy(float)
+            parts["group_val_count"] = table["count"].reindex(keys).to_numpy(int)
+            parts["group_ranked"] = table["ranked"].reindex(keys).to_numpy(bool)
+        if caps is not None:
+            parts["group_cap"] = np.asarray([caps[g] for g in pick_groups], dtype=int)
+        if self.group_allocation in SOFT_ALLOCATIONS or self._uses_shrunk_table():
+            parts["allocation"] = np.full(len(pick_groups), allocation, dtype=object)
+        if self.group_allocation == "auto":
+            parts["targeting_auc"] = np.full(len(pick_groups), self.targeting_auc_)
+        return parts
 
     def _diversify(self, order, take, pred, emb):
         """Swap a top-scored batch for a diverse one with the same class quotas.
@@ -655,7 +657,9 @@ default="bootstrap"
             model's prediction), ``score`` (the combined score
             used for ranking), ``predicted_class`` (column index of the robust
             model's prediction) and ``candidate`` (whether the default
-            ``"worst"`` allocation would rank it).
+            ``"worst"`` allocation would rank it; every sample under
+            ``"soft"``, where ``score`` includes ``group_preference`` times
+            the column ``p_worst``, added then).
         """
         query = self._check_query(
             learner,
@@ -666,13 +670,17 @@ default="bootstrap"
             y_labelled=y_labelled,
             subsample_pool=False,
         )
-        attack, table, standard = self._prepare(query, keep_for_next=True)
+        attack, table, standard, allocation = self._prepare(query, keep_for_next=True)
         comp = self._components(query.estimator, standard, query.X_pool, attack)
-        score, _ = self._combine(comp)
         groups = query.groups
+        p_worst = None
+        if allocation == "soft":
+            _, p_worst, score, _ = self._soft_scores(comp, groups, table)
+        else:
+            score, _ = self._combine(comp)
         rank = {g: i for i, g in enumerate(table.index)} if table is not None else {}
         group_rank = np.asarray([rank.get(g, 0) for g in groups])
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {
                 "group": groups,
                 "group_rank": group_rank,
@@ -684,3 +692,7 @@ default="bootstrap"
                 "candidate": group_rank == group_rank.min(),
             }
         )
+        if p_worst is not None:
+            out["p_worst"] = p_worst
+            out["candidate"] = True
+        return out

@@ -11,7 +11,7 @@ from ._uncertainty import (
     RandomSampling,
 )
 
-__all__ = ["STRATEGIES", "get_strategy"]
+__all__ = ["JIN_PRESETS", "STRATEGIES", "get_strategy"]
 
 STRATEGIES = {
     "jin": JINQueryStrategy,
@@ -25,6 +25,53 @@ STRATEGIES = {
     "fal": FALSampling,
 }
 
+# Named JIN settings: ``get_strategy("jin_paper")`` is JINQueryStrategy with
+# these parameters (keyword arguments of the call override them). Each names
+# every setting it depends on, so the name means the same whatever the default.
+JIN_PRESETS = {
+    # The paper as we read it: both inconsistencies (KL), the whole batch from
+    # the validation-worst group, class balancing; nothing of ours.
+    "jin_paper": {
+        "disagreement": "kl",
+        "weights": (1.0, 1.0),
+        "group_allocation": "worst",
+        "class_balance": True,
+        "score_aggregation": "sum",
+        "uncertainty_weight": 0.0,
+        "diversity": None,
+    },
+    # The default chosen by issue 15 (bootstrap allocation, hard disagreement).
+    "jin_bootstrap": {
+        "disagreement": "hard",
+        "group_allocation": "bootstrap",
+        "score_aggregation": "sum",
+        "uncertainty_weight": 0.0,
+    },
+    # Issue 25: a soft group preference over the whole pool, shrunk group
+    # scores, a validation minimum and a per-query cap ...
+    "jin_soft": {
+        "group_allocation": "soft",
+        "group_preference": 0.5,
+        "score_aggregation": "rank",
+        "uncertainty_weight": 1.0,
+        "shrinkage_prior": 25.0,
+        "min_val_count": 10,
+        "max_group_share": 0.2,
+    },
+    # ... and the same, targeted ("bootstrap") where the likely-worst group is
+    # predictable from the features (group_allocation="auto").
+    "jin_auto": {
+        "group_allocation": "auto",
+        "group_preference": 0.5,
+        "score_aggregation": "rank",
+        "uncertainty_weight": 1.0,
+        "shrinkage_prior": 25.0,
+        "min_val_count": 10,
+        "max_group_share": 0.2,
+        "predictability_threshold": 0.85,
+    },
+}
+
 
 def get_strategy(name, **params):
     """Build a query strategy from its short name.
@@ -33,7 +80,8 @@ def get_strategy(name, **params):
     ----------
     name : str
         One of ``jin, random, entropy, margin, least_confidence, coreset,
-        badge, worst_group, fal``.
+        badge, worst_group, fal``, or a JIN preset of :data:`JIN_PRESETS`
+        (``jin_paper``, ``jin_bootstrap``, ``jin_soft``, ``jin_auto``).
     **params
         Keyword arguments of the strategy's class.
 
@@ -52,6 +100,8 @@ def get_strategy(name, **params):
     >>> from skfral.query import get_strategy
     >>> get_strategy("entropy", random_state=0)
     EntropySampling(random_state=0)
+    >>> get_strategy("jin_paper").get_params()["disagreement"]
+    'kl'
     >>> get_strategy("entropie")
     Traceback (most recent call last):
     ...
@@ -61,8 +111,11 @@ def get_strategy(name, **params):
     ...
     TypeError: JINQueryStrategy got unknown parameter(s) ['wieghts'] (did you mean 'weights'?): ...
     """
+    if isinstance(name, str) and name in JIN_PRESETS:
+        preset = JIN_PRESETS[name]
+        name, params = "jin", {**preset, **params}
     if not isinstance(name, str) or name not in STRATEGIES:
-        raise unknown_option_error("strategy", name, list(STRATEGIES))
+        raise unknown_option_error("strategy", name, [*STRATEGIES, *JIN_PRESETS])
     cls = STRATEGIES[name]
     valid = cls._get_param_names()
     unknown = sorted(set(params) - set(valid))
