@@ -16,31 +16,38 @@
 - The command line ``skfral run | report | demo`` (also ``python -m skfral``).
 """
 
-from ._recorder import FRALRecorder
-from ._registry import DATASETS, dataset_names, default_estimator, load_dataset
-from ._runner import (
-    RESULT_COLUMNS,
-    TIMING_COLUMNS,
-    VALIDATION_COLUMNS,
-    derive_seed,
-    run_fral,
-)
-from ._stats import (
-    complete_rounds,
-    confidence_intervals,
-    paired_comparisons,
-    per_seed,
-    win_tie_loss,
-)
-from ._store import load_results
-from ._summary import (
-    SUMMARY_METRICS,
-    paired_differences,
-    plot_learning_curves,
-    summarize,
-    summary_markdown,
-    write_report,
-)
+from .._lazy import lazy_exports
+
+# Imported on first use (PEP 562): ``import skfral.experiment`` (and the
+# command line) costs nothing until a name is used. One entry per module;
+# every name is also in __all__.
+_EXPORTS = {
+    "._recorder": ("FRALRecorder",),
+    "._registry": ("DATASETS", "dataset_names", "default_estimator", "load_dataset"),
+    "._runner": (
+        "RESULT_COLUMNS",
+        "TIMING_COLUMNS",
+        "VALIDATION_COLUMNS",
+        "derive_seed",
+        "run_fral",
+    ),
+    "._stats": (
+        "complete_rounds",
+        "confidence_intervals",
+        "paired_comparisons",
+        "per_seed",
+        "win_tie_loss",
+    ),
+    "._store": ("load_results",),
+    "._summary": (
+        "SUMMARY_METRICS",
+        "paired_differences",
+        "plot_learning_curves",
+        "summarize",
+        "summary_markdown",
+        "write_report",
+    ),
+}
 
 __all__ = [
     "DATASETS",
@@ -66,3 +73,5 @@ __all__ = [
     "win_tie_loss",
     "write_report",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -177,9 +177,6 @@ def _print(text, quiet=False):
 
 
 def _cmd_run(args):
-    from .._runner import run_fral
-    from .._summary import summarize, summary_markdown, write_report
-
     config = read_config(args.config) if args.config else {}
     flags = {
         "datasets": args.datasets,
@@ -211,6 +208,9 @@ def _cmd_run(args):
     quiet = not kwargs["progress"]
     if args.dry_run:
         return _dry_run(kwargs, infos)
+    from .._runner import run_fral  # after the settings are checked: torch loads here
+    from .._summary import summarize, summary_markdown, write_report
+
     start = time.perf_counter()
     df = run_fral(**kwargs)
     elapsed = time.perf_counter() - start
