@@ -4,15 +4,19 @@ Importing skfral installs the small modAL compatibility shim
 (:mod:`skfral._modal_compat`) so that ``modAL.models.ActiveLearner`` works on
 current scikit-learn and pandas: modAL is patched as soon as it is imported
 (at once if it already is). ``import skfral`` itself is light: the
-subpackages (``skfral.nn``, ``skfral.query``, ...) load on first use.
+subpackages (``skfral.nn``, ``skfral.query``, ...) load on first use. Unless
+torch is already loaded or the variable is set, it also sets
+``OMP_WAIT_POLICY=PASSIVE`` (:mod:`skfral._threads`): idle torch threads then
+sleep instead of spinning, which keeps extra threads cheap on busy cores.
 """
 
 import importlib
 
-from . import _modal_compat
+from . import _modal_compat, _threads
 from ._version import __version__
 
 _modal_compat.install()
+_threads.prefer_passive_wait()  # before torch loads: idle OpenMP threads sleep
 
 __all__ = ["__version__"]
 

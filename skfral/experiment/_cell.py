@@ -98,7 +98,8 @@ def run_cell(cell, settings):
     from ..nn._checkpoint import get_net_state, set_net_state, set_torch_threads
 
     models = require_modal()
-    previous_threads = set_torch_threads(cell_threads(settings))
+    mode = "share" if settings.torch_threads is None else "explicit"
+    previous_threads = set_torch_threads(cell_threads(settings), mode=mode)
     bar = None
     try:
         X, y, s = load_source(cell.source)

@@ -52,6 +52,7 @@ from ._data import (
     iter_batches,
     load_rows,
 )
+from ._threads import apply_default_threads
 
 __all__ = ["InputScaleWarning", "RobustNeuralNetClassifier"]
 
@@ -668,6 +669,7 @@ class RobustNeuralNetClassifier(NeuralNetClassifier):
         if self.channels_last and isinstance(module, torch.nn.Module):
             module = module.to(memory_format=torch.channels_last)
         self.module_ = module
+        apply_default_threads(module)  # threads from the model and cores (_threads)
         return self
 
     # ------------------------------------------------------------ input scale
