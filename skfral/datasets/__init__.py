@@ -8,6 +8,7 @@ downloaded. numpy, pandas, scikit-learn and PIL only (no torch).
 
 from ._digits import load_group_digits
 from ._faces import load_celeba, load_fairface, load_utkface
+from ._image_cache import CachedImageArray, cache_images
 from ._image_folder import load_image_folder, make_face_folder
 from ._images import LazyImageArray
 from ._split import fral_split
@@ -16,7 +17,9 @@ from ._table import load_table, make_tabular_preprocessor
 from ._tabular import load_adult, load_german_credit
 
 __all__ = [
+    "CachedImageArray",
     "LazyImageArray",
+    "cache_images",
     "fral_split",
     "load_adult",
     "load_celeba",
