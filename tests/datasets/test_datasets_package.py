@@ -15,7 +15,9 @@ PACKAGE_DIR = Path(datasets.__file__).parent
 def test_public_names():
     assert sorted(datasets.__all__) == sorted(
         [
+            "CachedImageArray",
             "LazyImageArray",
+            "cache_images",
             "fral_split",
             "load_adult",
             "load_celeba",
