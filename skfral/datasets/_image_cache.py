@@ -153,6 +153,23 @@ class CachedImageArray(LazyImageArray):
     ----------
     cache_file : pathlib.Path
         The ``.npy`` file (uint8, one row per image of the folder).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from skfral.datasets import LazyImageArray, cache_images
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> for i in range(4):
+    ...     Image.new("RGB", (4, 4), (0, 0, 60 * i)).save(folder / f"{i}.png")
+    >>> lazy = LazyImageArray([f"{i}.png" for i in range(4)], root=folder, size=(2, 2))
+    >>> cached = cache_images(lazy, cache_dir=folder / "cache")
+    >>> part = cached.subset([3, 1])  # still read from the cache file
+    >>> type(part).__name__, round(float(part[0][2, 0, 0]) * 255)
+    ('CachedImageArray', 180)
+    >>> tmp.cleanup()
     """
 
     @classmethod
