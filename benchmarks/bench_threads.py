@@ -11,8 +11,9 @@ others so that all saw the same load:
 1. **A bare net in a user's own loop**: ``fit`` of the default robust net
    (``default_estimator``: PGD-AT with PGD-10) on the tabular MLP (600 x 20,
    ``--mlp-epochs`` epochs) and on the image SmallCNN (``--cnn-images``
-   3 x 32 x 32 images, 1 epoch); fit time only (imports excluded). Settings: 1
-   or 2 threads with OpenMP's default wait policy (idle threads spin; torch
+   3 x 32 x 32 images, 1 epoch); fit time only (imports excluded). Settings
+   (pinned with ``OMP_NUM_THREADS``, which skfral never overrides): 1 or 2
+   threads with OpenMP's default wait policy (idle threads spin; torch
    imported before skfral, so skfral cannot set the policy), 1 or 2 threads
    with ``OMP_WAIT_POLICY=PASSIVE``, and skfral's default (``import skfral``
    first: PASSIVE, then the net picks its threads from the model and the
@@ -60,8 +61,6 @@ if policy == "spin":
 import numpy as np
 import skfral
 import torch
-if threads != "auto":
-    torch.set_num_threads(int(threads))
 from skfral.experiment import default_estimator
 rng = np.random.RandomState(0)
 if model == "mlp":
@@ -81,12 +80,14 @@ print(json.dumps({"seconds": time.perf_counter() - start,
 """
 
 
-def _env(policy):
+def _env(policy, threads="auto"):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY"):
         env.pop(key, None)  # let skfral (or the setting) decide
     if policy == "passive":
         env["OMP_WAIT_POLICY"] = "PASSIVE"
+    if threads != "auto":  # how a user pins the count: skfral keeps it
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = threads
     return env
 
 
@@ -98,7 +99,8 @@ def _busy(n):
 def _fit_once(model, threads, policy, args):
     argv = [sys.executable, "-c", _FIT, model, threads, policy,
             str(args.mlp_epochs), str(args.cnn_images)]  # fmt: skip
-    proc = subprocess.run(argv, env=_env(policy), capture_output=True, text=True)
+    env = _env(policy, threads)
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"fit failed ({proc.returncode}): {proc.stderr[-3000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -11,6 +11,7 @@ from ..nn import final_net
 from ..query import STRATEGIES, get_strategy
 from ..utils._validation import take_rows
 from ._columns import report_row
+from ._progress import phase_text
 from ._registry import build_estimator, load_dataset
 from ._schedule import cell_threads, raise_if_interrupted
 from ._settings import derive_seed, eval_attack_for, seeded
@@ -152,6 +153,7 @@ def run_cell(cell, settings):
 
         def evaluate(learner, r, query_s, train_s):
             attack = seeded(eval_template, derive_seed(cell.seed, r, "eval"))
+            bar.set_postfix_str(phase_text("evaluate", r, sp), refresh=True)
             t0 = time.perf_counter()
             report = fairness_report(
                 learner.estimator,
@@ -223,6 +225,7 @@ def run_cell(cell, settings):
         for r in range(start, settings.n_rounds + 1):
             strategy.set_params(random_state=derive_seed(cell.seed, r, "query"))
             t0 = time.perf_counter()
+            bar.set_postfix_str(phase_text("query", r, sp), refresh=True)
             idx, _ = learner.query(
                 take_rows(X_pool, remaining),
                 n_instances=settings.budget,
@@ -235,6 +238,7 @@ def run_cell(cell, settings):
             remaining = np.delete(remaining, idx)
             _set_model_seed(learner.estimator, derive_seed(cell.seed, r, "model"))
             t0 = time.perf_counter()
+            bar.set_postfix_str(phase_text("train", r, sp), refresh=True)
             learner.teach(_materialised(take_rows(X_pool, picked)), y_pool[picked])
             train_s = time.perf_counter() - t0
             row = evaluate(learner, r, query_s, train_s)
