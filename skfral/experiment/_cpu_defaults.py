@@ -14,8 +14,19 @@ __all__ = ["IMAGE_CPU_DEFAULTS", "apply_image_cpu_defaults"]
 
 #: Caps for image data on CPU: validation and test images, and pool samples
 #: each strategy looks at per round (a random subset, drawn with the round's
-#: seed, the same cap for every strategy so the comparison stays paired).
-IMAGE_CPU_DEFAULTS = {"val_size": 256, "test_size": 512, "max_candidates": 1024}
+#: seed, the same cap for every strategy so the comparison stays paired), and
+#: the batch of the evaluation attack and of predictions: on a CPU a batch of
+#: 512 images makes activations of tens of MB that the allocator maps and
+#: unmaps at every step, and the page faults cost as much as the arithmetic
+#: (measured: PGD at batch 64 ran 1.6x faster than at 512, with 5x less
+#: system time). The attack is the same (identical perturbations) and
+#: predictions agree up to float rounding.
+IMAGE_CPU_DEFAULTS = {
+    "val_size": 256,
+    "test_size": 512,
+    "max_candidates": 1024,
+    "batch_size": 64,
+}
 
 
 def _image_sizes(datasets):
@@ -75,10 +86,11 @@ def apply_image_cpu_defaults(config, kwargs):
     skfral run: image data on the CPU: validation 256 and test 512 images
     (instead of 3075 and 4100; each one still evaluated clean and under the
     evaluation attack, PGD-20 by default), each strategy scores at most 1024
-    random pool candidates per round. Set val_size, test_size (--val-size,
-    --test-size) or max_candidates (a [strategies] table) to change them.
-    >>> kwargs["val_size"], kwargs["strategies"]["jin"]
-    (256, ('jin', {'max_candidates': 1024}))
+    random pool candidates per round, evaluation and predictions in batches of
+    64 images. Set val_size, test_size (--val-size, --test-size) or
+    max_candidates (a [strategies] table) to change them.
+    >>> kwargs["val_size"], kwargs["strategies"]["jin"], kwargs["eval_attack"]
+    (256, ('jin', {'max_candidates': 1024}), {'batch_size': 64})
     """
     sizes = _image_sizes(kwargs.get("datasets"))
     if not sizes or _on_gpu(kwargs):
@@ -101,6 +113,17 @@ def apply_image_cpu_defaults(config, kwargs):
             "one still evaluated clean and under the evaluation attack, PGD-20 by "
             "default)"
         )
+    batch = caps["batch_size"]
+    attack = kwargs.get("eval_attack")
+    if attack is None or isinstance(attack, int):
+        kwargs["eval_attack"] = {"batch_size": batch}
+        if attack is not None:
+            kwargs["eval_attack"]["n_steps"] = attack
+    elif isinstance(attack, dict) and "batch_size" not in attack:
+        kwargs["eval_attack"] = {**attack, "batch_size": batch}
+    net = dict(kwargs.get("estimator_params") or {})
+    net.setdefault("predict_batch_size", batch)
+    kwargs["estimator_params"] = net
     strategies = _strategy_dict(kwargs["strategies"])
     capped = False
     for _short, params in strategies.values():
@@ -113,8 +136,7 @@ def apply_image_cpu_defaults(config, kwargs):
             f"each strategy scores at most {caps['max_candidates']} random pool "
             "candidates per round"
         )
-    if not parts:
-        return None
+    parts.append(f"evaluation and predictions in batches of {batch} images")
     return (
         "skfral run: image data on the CPU: "
         + ", ".join(parts)

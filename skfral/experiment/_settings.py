@@ -23,7 +23,15 @@ from ._registry import DATASETS, check_user_data, unknown_name_message
 __all__ = ["Cell", "Settings", "derive_seed"]
 
 _PURPOSES = {"split": 0, "model": 1, "query": 2, "eval": 3}
-_ATTACK_KEYS = ("eps", "step_size", "n_steps", "norm", "clip_min", "clip_max")
+_ATTACK_KEYS = (
+    "eps",
+    "step_size",
+    "n_steps",
+    "norm",
+    "clip_min",
+    "clip_max",
+    "batch_size",
+)
 _RESERVED = {"X_val", "y_val", "sensitive_features_val", "random_state"}
 
 

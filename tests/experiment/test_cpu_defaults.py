@@ -58,10 +58,34 @@ def test_what_the_user_chose_is_kept():
     assert kwargs["strategies"]["random"] == ("random", {"max_candidates": 1024})
 
 
+def test_small_folder_keeps_its_sizes_and_gets_small_batches():
+    kwargs = kwargs_for(500)  # 75 and 100 images, 500 candidates: under every cap
+    note = apply_image_cpu_defaults({}, kwargs)
+    assert (kwargs["val_size"], kwargs["test_size"]) == (0.15, 0.2)
+    assert kwargs["strategies"] == "jin,random"
+    assert kwargs["eval_attack"] == {"batch_size": 64}
+    assert kwargs["estimator_params"] == {"predict_batch_size": 64}
+    assert note.endswith(
+        "evaluation and predictions in batches of 64 images. Set val_size, "
+        "test_size (--val-size, --test-size) or max_candidates (a [strategies] "
+        "table) to change them."
+    )
+    assert "instead of" not in note and "candidates per round" not in note
+
+
+def test_batches_keep_the_users_attack_steps_and_net_settings():
+    kwargs = kwargs_for(20500, eval_attack=30, estimator_params={"max_epochs": 2})
+    apply_image_cpu_defaults({"eval_steps": 30}, kwargs)
+    assert kwargs["eval_attack"] == {"batch_size": 64, "n_steps": 30}
+    assert kwargs["estimator_params"] == {"max_epochs": 2, "predict_batch_size": 64}
+    kwargs = kwargs_for(20500, estimator_params={"predict_batch_size": 8})
+    apply_image_cpu_defaults({}, kwargs)
+    assert kwargs["estimator_params"] == {"predict_batch_size": 8}
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
-        kwargs_for(500),  # 75 and 100 images, 500 candidates: under every cap
         kwargs_for(20500, estimator_params={"device": "cuda"}),
         {**kwargs_for(20500), "datasets": ["adult"]},
         {**kwargs_for(20500), "datasets": {"t": (np.zeros((20500, 5)), None, None)}},
