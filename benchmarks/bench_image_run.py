@@ -12,7 +12,8 @@ exist; it is never committed.
 1. **Profile** (one process, skfral's default threads): the unit cost of each
    phase of ``skfral run --image-folder ... --image-size 32`` measured on a
    sample (listing and labels, decoding a resized image lazily, reading one
-   from the decoded cache, a PGD-20 evaluation per image, a JIN query per
+   from the decoded cache, a PGD-20 evaluation per image in batches of 512 (the
+   old default; with ``--sample`` images, one batch) and of 64, a JIN query per
    candidate, one epoch of PGD-AT on the initial labels), then multiplied by
    how often the command does it, with the old defaults (every image decoded
    on every read, 15 % validation, 20 % test, every pool sample a JIN
@@ -100,14 +101,17 @@ def profile(folder, args):
         _timed("1 epoch of PGD-AT (PGD-10) on 70 labels", lambda: net.fit(Xl, yl),
                rows)  # fmt: skip
         Xe, ye, se = cached[sample], y[sample], s[sample]
-        attack = PGD(eps=8 / 255, step_size=2 / 255, n_steps=20, clip_min=0.0,
-                     clip_max=1.0, random_state=0)  # fmt: skip
-        _timed(
-            "evaluate one image (clean + PGD-20)",
-            lambda: fairness_report(net, Xe, ye, sensitive_features=se, attack=attack),
-            rows,
-            n=len(sample),
-        )
+        for batch in (512, 64):
+            attack = PGD(eps=8 / 255, step_size=2 / 255, n_steps=20, clip_min=0.0,
+                         clip_max=1.0, random_state=0, batch_size=batch)  # fmt: skip
+            net.set_params(predict_batch_size=batch)
+            _timed(
+                f"evaluate one image (clean + PGD-20), batches of {batch}",
+                lambda a=attack: fairness_report(net, Xe, ye, sensitive_features=se,
+                                                 attack=a),
+                rows,
+                n=len(sample),
+            )  # fmt: skip
         k = args.sample // 2
         jin = JINQueryStrategy(X_val=Xe[:k], y_val=ye[:k], sensitive_features_val=se[:k],
                                random_state=0)  # fmt: skip
@@ -129,14 +133,15 @@ def extrapolate(rows, n):
     decode = unit["decode + resize one image (lazy, every read)"]
     once = unit["decode + resize one image into the cache (once)"]
     read = unit["read one image from the cache"]
-    ev = unit["evaluate one image (clean + PGD-20)"]
+    ev_old = unit["evaluate one image (clean + PGD-20), batches of 512"]
+    ev_new = unit["evaluate one image (clean + PGD-20), batches of 64"]
     jin = next(v for k, v in unit.items() if k.startswith("JIN query"))
     fit = unit["1 epoch of PGD-AT (PGD-10) on 70 labels"]
     initial = 50
     out = {}
-    for name, val, test, cand, cached in (
-        ("old defaults", round(0.15 * n), round(0.2 * n), None, False),
-        ("new CPU defaults", 256, 512, 1024, True),
+    for name, val, test, cand, cached, ev in (
+        ("old defaults", round(0.15 * n), round(0.2 * n), None, False, ev_old),
+        ("new CPU defaults", 256, 512, 1024, True, ev_new),
     ):
         pool = n - val - test - initial
         cand = pool if cand is None else min(cand, pool)

@@ -4,7 +4,7 @@ Run by hand (not in CI), at low priority on a shared machine::
 
     nice -n 10 python benchmarks/bench_images.py                  # pools of 5k, 20k, 40k
     nice -n 10 python benchmarks/bench_images.py --sizes 5000,10000,20000
-    nice -n 10 python benchmarks/bench_images.py --sizes 40000,80000,160000  # issue 28: past the cap
+    nice -n 10 python benchmarks/bench_images.py --sizes 40000,80000,160000  # past the cap
     python benchmarks/bench_images.py --device cuda               # the same on a GPU
 
 Data: generated 64x64 UTKFace-layout folders (:func:`skfral.datasets.make_face_folder`,
