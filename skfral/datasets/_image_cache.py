@@ -144,10 +144,25 @@ def _valid(path, images):
 class CachedImageArray(LazyImageArray):
     """A :class:`LazyImageArray` read from a decoded uint8 cache file.
 
-    Made by :func:`cache_images`. Indexing returns the same float32 values in
+    Made by :func:`cache_images` (or directly, from the same arguments as
+    :class:`LazyImageArray`). Indexing returns the same float32 values in
     [0, 1] as the lazy array (the 8-bit pixels divided by 255), read from the
     memory-mapped file instead of decoding. ``subset`` keeps the cache;
     pickling keeps the file's path, not its contents.
+
+    Parameters
+    ----------
+    paths : sequence of str or path-like
+        Image files, relative to ``root`` (or absolute, inside ``root``).
+    root : str or path-like
+        Folder that every image must resolve into.
+    size : int or tuple of (int, int), default=(32, 32)
+        Output ``(height, width)``.
+    n_jobs : int or None, default=None
+        Threads that decode while the cache is written (as for
+        :class:`LazyImageArray`).
+    cache_dir : str, path-like or None, default=None
+        Folder of the cache files; ``None`` means :func:`default_cache_dir`.
 
     Attributes
     ----------
@@ -171,6 +186,10 @@ class CachedImageArray(LazyImageArray):
     ('CachedImageArray', 180)
     >>> tmp.cleanup()
     """
+
+    def __init__(self, paths, *, root, size=(32, 32), n_jobs=None, cache_dir=None):
+        lazy = LazyImageArray(paths, root=root, size=size, n_jobs=n_jobs)
+        self.__dict__.update(cache_images(lazy, cache_dir=cache_dir).__dict__)
 
     @classmethod
     def _from_lazy(cls, lazy, cache_file, rows=None):

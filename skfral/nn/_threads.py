@@ -25,8 +25,6 @@ import os
 
 import torch
 
-from .._threads import passive_wait
-
 __all__ = [
     "SMALL_NET_PARAMETERS",
     "apply_default_threads",
@@ -39,6 +37,14 @@ __all__ = [
 SMALL_NET_PARAMETERS = 1_000_000
 
 _ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def passive_wait():
+    """Whether ``OMP_WAIT_POLICY`` says PASSIVE (as :mod:`skfral._threads`, which
+    ``import skfral`` uses to set it; nn imports nothing above utils)."""
+    return os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE"
+
+
 # initial: torch's own count when skfral.nn loaded; ours: the last count we
 # set; mode: None (a user's process), "share" (run_fral's per-cell share of
 # the cores, the ceiling of the default) or "explicit" (never changed).

@@ -126,3 +126,10 @@ def test_bad_input_and_cache_dir(monkeypatch, tmp_path):
     monkeypatch.delenv("SKFRAL_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "skfral" / "images"
+
+
+def test_constructed_directly(folder, tmp_path):
+    root, names = folder
+    cached = CachedImageArray(names[:3], root=root, size=3, cache_dir=tmp_path / "c")
+    assert cached.cache_file.parent == tmp_path / "c"
+    np.testing.assert_array_equal(cached[[1]], [expected(root, names[1], (3, 3))])
