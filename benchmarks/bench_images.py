@@ -4,6 +4,7 @@ Run by hand (not in CI), at low priority on a shared machine::
 
     nice -n 10 python benchmarks/bench_images.py                  # pools of 5k, 20k, 40k
     nice -n 10 python benchmarks/bench_images.py --sizes 5000,10000,20000
+    nice -n 10 python benchmarks/bench_images.py --sizes 40000,80000,160000  # past the cap
     python benchmarks/bench_images.py --device cuda               # the same on a GPU
 
 Data: generated 64x64 UTKFace-layout folders (:func:`skfral.datasets.make_face_folder`,
@@ -611,6 +612,27 @@ def to_markdown(args, setup, ops, resnet, command, threads, resumed=None):
         f"| JIN query time exponent <= 0.15 (max_candidates={args.max_candidates}, "
         f"CPU time) | {a_jin:.2f} | {met(a_jin <= 0.15)} |",
     ]
+    # issue 28: flat past the cap (RSS growth) and constant cost per candidate below it
+    jin_rss = [ops[("jin", n)]["rss_peak_mb"] for n in sizes]
+    growth = jin_rss[-1] - jin_rss[0]
+    per_row = {
+        n: ops[("jin", n)]["cpu_seconds"] / ops[("jin", n)]["attacked_rows"]
+        for n in sizes
+        if ops[("jin", n)]["attacked_rows"]
+    }
+    below = [v for n, v in per_row.items() if ops[("jin", n)]["attacked_rows"]
+             < args.max_candidates]  # fmt: skip
+    spread = max(below) / min(below) if len(below) > 1 else None
+    lines += [
+        f"| JIN peak RSS growth {sizes[0]} -> {sizes[-1]} <= 300 MB | "
+        f"{growth:+.0f} MB | {met(growth <= 300)} |",
+        "| JIN CPU ms per attacked row below the cap (max / min <= 1.25) | "
+        + ", ".join(f"{v * 1000:.1f} at {n}" for n, v in per_row.items())
+        + " | "
+        + ("n/a (fewer than 2 sizes below the cap)" if spread is None
+           else f"{spread:.2f}: {met(spread <= 1.25)}")
+        + " |",
+    ]  # fmt: skip
     if "jin_capped" in fits:
         a_cap = fits["jin_capped"][1]
         lines += [

@@ -28,10 +28,15 @@ instead of passing it to ``fit``, and by default leaves the finiteness check to
 an estimator that validates its own input: a :class:`~sklearn.pipeline.Pipeline`
 (an imputer step handles NaN; otherwise a step raises its own clear error) or
 an estimator whose scikit-learn tags say ``allow_nan``. Pass
-``force_all_finite=True`` to keep modAL's check. It is idempotent and is called
-when :mod:`skfral` is imported. :func:`require_modal` gives an actionable
-ImportError when modAL is missing, is the wrong package (``pip install modAL``
-installs Modal's cloud client) or of an unsupported version.
+``force_all_finite=True`` to keep modAL's check. It is idempotent.
+
+Importing :mod:`skfral` calls :func:`install`, which patches modAL at once if it
+is already imported, and otherwise adds an import hook (:data:`sys.meta_path`)
+that patches it as soon as modAL's learners are imported: ``import skfral``
+itself imports neither modAL nor torch, so the command line answers at once.
+:func:`require_modal` gives an actionable ImportError when modAL is missing,
+is the wrong package (``pip install modAL`` installs Modal's cloud client) or
+of an unsupported version.
 """
 
 import functools
@@ -45,6 +50,9 @@ MODAL_INSTALL = 'pip install --no-deps "modAL-python==0.4.2.1"'
 MODAL_FIX = "pip uninstall modal modAL; pip install --no-deps modAL-python==0.4.2.1"
 
 _state = {"applied": False, "patched": ()}
+
+# ``apply`` runs once this module (imported by every ``import modAL``) has run.
+_TRIGGER = "modAL.models.learners"
 
 
 def _distribution_version(name):
@@ -289,3 +297,65 @@ def apply():
     _state["applied"] = True
     _state["patched"] = tuple(patched)
     return _state["patched"]
+
+
+class _PatchAfterExec:
+    """A module loader that runs ``apply`` once modAL's learners have run.
+
+    Every other attribute is the wrapped loader's (``get_source``,
+    ``get_filename``, ``is_package``...), so tracebacks, :mod:`inspect` and
+    resources behave as without the hook.
+    """
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        if module.__name__ == _TRIGGER:
+            apply()
+
+
+class _ModalImportHook:
+    """Meta-path finder: patches modAL when (and only when) it is imported."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != _TRIGGER:
+            return None
+        for finder in sys.meta_path:
+            if isinstance(finder, _ModalImportHook):
+                continue
+            find_spec = getattr(finder, "find_spec", None)
+            spec = None if find_spec is None else find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _PatchAfterExec(spec.loader)
+        return spec
+
+
+def install():
+    """Patch modAL now if it is imported, else when it is (idempotent).
+
+    Called by ``import skfral``. modAL imports torch, so the patch waits for
+    modAL's own import (a :data:`sys.meta_path` hook) instead of importing it.
+
+    Returns
+    -------
+    patched : tuple of str or None
+        What :func:`apply` patched when modAL was already imported, else None
+        (the hook is installed and patches on modAL's import).
+    """
+    if _TRIGGER in sys.modules:
+        return apply()
+    if not any(isinstance(finder, _ModalImportHook) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _ModalImportHook())
+    return None

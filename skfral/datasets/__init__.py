@@ -10,6 +10,7 @@ from ._bundled_tables import load_adult, load_german_credit
 from ._celeba import load_celeba
 from ._digits import load_group_digits
 from ._fairface import load_fairface
+from ._image_cache import CachedImageArray, cache_images
 from ._image_folder import load_image_folder, make_face_folder
 from ._images import LazyImageArray
 from ._misleading_columns import MisleadingColumnWarning
@@ -20,9 +21,11 @@ from ._user_table import load_table
 from ._utkface import load_utkface
 
 __all__ = [
+    "CachedImageArray",
     "SmallGroupWarning",
     "LazyImageArray",
     "MisleadingColumnWarning",
+    "cache_images",
     "fral_split",
     "load_adult",
     "load_celeba",

@@ -21,36 +21,43 @@
   fit | predict | audit`` (also ``python -m skfral``).
 """
 
-from ._label_merge import MergeResult, merge_labels
-from ._label_model import audit, fit_model, predict
-from ._labelling import QueryResult, default_state_dir, query_batch
-from ._recorder import FRALRecorder
-from ._registry import DATASETS, dataset_names, default_estimator, load_dataset
-from ._runner import (
-    RESULT_COLUMNS,
-    TIMING_COLUMNS,
-    VALIDATION_COLUMNS,
-    derive_seed,
-    run_fral,
-)
-from ._stats import (
-    SUMMARY_METRICS,
-    VERDICT_RULE,
-    TrivialModelWarning,
-    complete_rounds,
-    confidence_intervals,
-    min_seeds,
-    paired_comparisons,
-    paired_differences,
-    per_seed,
-    plot_learning_curves,
-    summarize,
-    summary_markdown,
-    verdict,
-    win_tie_loss,
-    write_report,
-)
-from ._store import load_results
+from .._lazy import lazy_exports
+
+# Imported on first use (PEP 562): ``import skfral.experiment`` (and the
+# command line) costs nothing until a name is used. One entry per module;
+# every name is also in __all__.
+_EXPORTS = {
+    "._label_merge": ("MergeResult", "merge_labels"),
+    "._label_model": ("audit", "fit_model", "predict"),
+    "._labelling": ("QueryResult", "default_state_dir", "query_batch"),
+    "._recorder": ("FRALRecorder",),
+    "._registry": ("DATASETS", "dataset_names", "default_estimator", "load_dataset"),
+    "._runner": (
+        "RESULT_COLUMNS",
+        "TIMING_COLUMNS",
+        "VALIDATION_COLUMNS",
+        "derive_seed",
+        "run_fral",
+    ),
+    "._stats": (
+        "SUMMARY_METRICS",
+        "VERDICT_RULE",
+        "TrivialModelWarning",
+        "complete_rounds",
+        "confidence_intervals",
+        "min_seeds",
+        "paired_comparisons",
+        "paired_differences",
+        "per_seed",
+        "plot_learning_curves",
+        "summarize",
+        "summary_markdown",
+        "verdict",
+        "win_tie_loss",
+        "write_report",
+    ),
+    "._store": ("load_results",),
+}
 
 __all__ = [
     "DATASETS",
@@ -88,3 +95,5 @@ __all__ = [
     "win_tie_loss",
     "write_report",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -16,6 +16,7 @@ from ..query import STRATEGIES, get_strategy
 from ..utils._validation import take_rows
 from ._columns import floor_row, report_row
 from ._interrupt import interrupt_guard, raise_if_interrupted
+from ._progress import phase_text
 from ._registry import build_estimator, load_dataset
 from ._schedule import cell_threads
 from ._settings import derive_seed, eval_attack_for, seeded
@@ -105,11 +106,13 @@ def run_cell(cell, settings):
     without an interrupt (:mod:`skfral.experiment._interrupt`).
     """
     models = require_modal()
-    with interrupt_guard(), _torch_threads(cell_threads(settings)):
+    mode = "share" if settings.torch_threads is None else "explicit"
+    with interrupt_guard(), _torch_threads(cell_threads(settings), mode):
         run = _CellRun(cell, settings)
         if run.complete:
             return run.rows
         with _round_bar(cell, settings, initial=len(run.rows)) as bar:
+            run.bar = bar
             try:
                 first = run.start(models)
                 bar.update(len(run.rows) - bar.n)
@@ -126,8 +129,8 @@ def run_cell(cell, settings):
 
 
 @contextmanager
-def _torch_threads(n_threads):
-    previous = set_torch_threads(n_threads)
+def _torch_threads(n_threads, mode):
+    previous = set_torch_threads(n_threads, mode=mode)
     try:
         yield
     finally:
@@ -161,6 +164,7 @@ class _CellRun:
 
     def __init__(self, cell, settings):
         self.cell, self.settings = cell, settings
+        self.bar = None  # the cell's progress bar, which shows the phase
         X, y, s = load_source(cell.source)
         self.X, self.classes = X, np.unique(y)
         self.sp = split_cell(X, y, s, cell.seed, settings)
@@ -233,6 +237,10 @@ class _CellRun:
         raise_if_interrupted()
         return k + 1
 
+    def _phase(self, name, r):
+        if self.bar is not None:
+            self.bar.set_postfix_str(phase_text(name, r, self.sp), refresh=True)
+
     # ------------------------------------------------------------ rounds
     def play_round(self, r):
         """Query ``budget`` pool samples, teach them, evaluate, save round ``r``."""
@@ -244,6 +252,7 @@ class _CellRun:
         sp, remaining = self.sp, self.remaining
         self.strategy.set_params(random_state=derive_seed(self.cell.seed, r, "query"))
         t0 = time.perf_counter()
+        self._phase("query", r)
         idx, _ = self.learner.query(
             take_rows(sp.X_pool, remaining),
             n_instances=self.settings.budget,
@@ -260,6 +269,7 @@ class _CellRun:
         sp = self.sp
         _set_model_seed(self.learner.estimator, derive_seed(self.cell.seed, r, "model"))
         t0 = time.perf_counter()
+        self._phase("train", r)
         self.learner.teach(
             _materialised(take_rows(sp.X_pool, picked)), sp.y_pool[picked]
         )
@@ -277,6 +287,7 @@ class _CellRun:
     def _evaluate(self, r, query_s, train_s):
         sp, learner = self.sp, self.learner
         attack = seeded(self.eval_template, derive_seed(self.cell.seed, r, "eval"))
+        self._phase("evaluate", r)
         t0 = time.perf_counter()
         report = fairness_report(
             learner.estimator,

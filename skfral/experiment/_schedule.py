@@ -13,6 +13,8 @@ import warnings
 
 import joblib
 
+from .._threads import passive_wait
+
 __all__ = ["available_cores", "cell_threads", "n_workers", "run_cells"]
 
 # Dispatch expensive cells first so that the last ones to finish are short.
@@ -86,6 +88,8 @@ def _load():
 def check_busy(torch_threads, threads, *, local=True):
     """Warn when the automatic thread count meets cores that are already busy."""
     if torch_threads is not None or not local or threads <= 1:
+        return
+    if passive_wait():  # idle threads sleep: extra ones cost little (issue 28)
         return
     cores, load = available_cores(), _load()
     if load >= cores / 2:

@@ -34,7 +34,15 @@ __all__ = [
 ]
 
 _PURPOSES = {"split": 0, "model": 1, "query": 2, "eval": 3}
-_ATTACK_KEYS = ("eps", "step_size", "n_steps", "norm", "clip_min", "clip_max")
+_ATTACK_KEYS = (
+    "eps",
+    "step_size",
+    "n_steps",
+    "norm",
+    "clip_min",
+    "clip_max",
+    "batch_size",
+)
 _RESERVED = {"X_val", "y_val", "sensitive_features_val", "random_state"}
 MIN_TEST_ROWS = 30
 """A group with fewer test rows than this gets a :class:`SmallGroupWarning`."""

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ._introspect import final_net
+from ._threads import set_thread_mode
 
 __all__ = [
     "get_net_state",
@@ -191,13 +192,17 @@ def load_checkpoint(file):
     return torch.load(file, map_location="cpu", weights_only=True)
 
 
-def set_torch_threads(n_threads):
+def set_torch_threads(n_threads, *, mode=None):
     """Set torch's intra-op thread count; return the previous value.
 
     Parameters
     ----------
     n_threads : int or None
         ``None`` leaves the setting alone.
+    mode : {"explicit", "share"} or None, default=None
+        Who chose it (:func:`skfral.nn._threads.set_thread_mode`): the user
+        (kept), a per-cell share of the cores (a small net may use fewer) or
+        None (a restore).
 
     Returns
     -------
@@ -206,4 +211,5 @@ def set_torch_threads(n_threads):
     previous = torch.get_num_threads()
     if n_threads is not None and int(n_threads) != previous:
         torch.set_num_threads(max(1, int(n_threads)))
+    set_thread_mode(None if n_threads is None else max(1, int(n_threads)), mode)
     return previous

@@ -26,6 +26,7 @@ from ._data import (
 )
 from ._labels import encode_labels
 from ._skorch_plumbing import eval_mode
+from ._threads import apply_default_threads
 
 _SHAPE_HINTS = ("shape", "size", "dimension", "Expected", "expected")
 
@@ -97,6 +98,7 @@ class _NetIO:
         if self.channels_last and isinstance(module, torch.nn.Module):
             module = module.to(memory_format=torch.channels_last)
         self.module_ = module
+        apply_default_threads(module)  # threads from the model and cores (_threads)
         return self
 
     def get_dataset(self, X, y=None):

@@ -15,9 +15,11 @@ PACKAGE_DIR = Path(datasets.__file__).parent
 def test_public_names():
     assert sorted(datasets.__all__) == sorted(
         [
+            "CachedImageArray",
             "LazyImageArray",
             "MisleadingColumnWarning",
             "SmallGroupWarning",
+            "cache_images",
             "fral_split",
             "load_adult",
             "load_celeba",

@@ -100,11 +100,17 @@ def test_busy_machine_warns_with_automatic_threads(data, monkeypatch):
 
     monkeypatch.setattr(_schedule, "available_cores", lambda: 2)
     monkeypatch.setattr(_schedule, "_load", lambda: 9.5)
+    monkeypatch.setattr(_schedule, "passive_wait", lambda: False)  # threads spin
     seen = _record_threads(monkeypatch)
     kw = {**TINY, "torch_threads": None}
     with pytest.warns(UserWarning, match=r"busy \(load average 9.5 on 2 cores\)"):
         run_fral(data, ["random"], seeds=1, **kw)
     assert seen == [2]  # the count stays cores // cells: numbers do not track load
+    with warnings.catch_warnings():  # OMP_WAIT_POLICY=PASSIVE: idle threads sleep
+        warnings.simplefilter("error")
+        monkeypatch.setattr(_schedule, "passive_wait", lambda: True)
+        run_fral(data, ["random"], seeds=1, **kw)
+        monkeypatch.setattr(_schedule, "passive_wait", lambda: False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", SmallGroupWarning)  # toy data: small groups

@@ -5,6 +5,7 @@ its sub-commands to the ``skfral`` parser and binds each to the function that
 runs it (``parser.set_defaults(command_func=...)``).
 """
 
+import sys
 import time
 
 from ._config import (
@@ -191,10 +192,6 @@ def _print(text, quiet=False):
 
 
 def _cmd_run(args):
-    from .._runner import run_fral
-    from .._settings import merged_message
-    from .._summary import summarize, summary_markdown, write_report
-
     config = read_config(args.config) if args.config else {}
     flags = {
         "datasets": args.datasets,
@@ -224,8 +221,18 @@ def _cmd_run(args):
     _own_data_flags(args, config)
     infos = {}
     kwargs = config_to_kwargs(config, infos=infos)
+    from .._cpu_defaults import apply_image_cpu_defaults, cache_image_data
+
+    note = apply_image_cpu_defaults(config, kwargs)  # stated, never silent
+    if note:
+        print(note, file=sys.stderr, flush=True)
     if args.dry_run:
         return _dry_run(kwargs, infos)
+    cache_image_data(kwargs)  # each image decoded once, not once per pass
+    from .._runner import run_fral  # after the settings are checked: torch loads here
+    from .._settings import merged_message
+    from .._summary import summarize, summary_markdown, write_report
+
     start = time.perf_counter()
     df = run_fral(**kwargs)
     elapsed = time.perf_counter() - start
