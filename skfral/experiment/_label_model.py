@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..metrics import fairness_report, plot_group_accuracy
+from ..metrics import fairness_report, majority_floor, plot_group_accuracy
 from ..nn import APGD, PGD, attack_from_net, final_net, load_model, save_model
 from ..utils._validation import check_int, check_real
 from ._label_data import (
@@ -24,12 +24,11 @@ from ._label_data import (
     stage_dir,
     write_table,
 )
+from ._label_files import ATTACKS
 from ._label_pick import build_model
 from ._labelling import _model_metadata
 
 __all__ = ["ATTACKS", "audit", "fit_model", "predict"]
-
-ATTACKS = ("pgd", "apgd-ce", "apgd-dlr")
 
 
 @interruptible
@@ -182,27 +181,11 @@ def predict(
 
 
 def _majority_floor(y_labelled, y_eval, groups):
-    """The labelled set's majority class predicted for every evaluated sample.
-
-    Private until ``skfral.metrics`` gains its ``floor_*`` metrics: accuracy,
-    worst-group accuracy and balanced accuracy of that constant prediction.
-    """
-    from sklearn.metrics import balanced_accuracy_score
-
-    counts = pd.Series(y_labelled).value_counts()
-    majority = sorted(counts[counts == counts.max()].index, key=str)[0]
-    y_eval = np.asarray(y_eval, dtype=object)
-    hit = y_eval == majority
-    by_group = pd.Series(hit).groupby(np.asarray(groups, dtype=object)).mean()
+    """:func:`skfral.metrics.majority_floor`, with the constant class it predicts."""
+    classes, counts = np.unique(np.asarray(y_labelled), return_counts=True)
     return {
-        "floor_class": majority,
-        "floor_accuracy": float(hit.mean()),
-        "floor_worst_group_accuracy": float(by_group.min()),
-        "floor_balanced_accuracy": float(
-            balanced_accuracy_score(
-                y_eval, np.full(len(y_eval), majority, dtype=object)
-            )
-        ),
+        "floor_class": classes[np.argmax(counts)],  # ties: the smallest label, as there
+        **majority_floor(y_labelled, y_eval, groups),
     }
 
 

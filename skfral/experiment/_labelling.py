@@ -43,6 +43,14 @@ from ._label_data import (
     stage_dir,
     write_table,
 )
+from ._label_files import (  # noqa: F401 (names of the state folder, re-exported)
+    FORMATS,
+    HISTORY,
+    MODEL,
+    SETTINGS,
+    TO_LABEL,
+    default_state_dir,
+)
 from ._label_pick import (
     COLD_START,
     _cold_reason,
@@ -54,12 +62,6 @@ from ._label_pick import (
 from ._store import dump_json
 
 __all__ = ["QueryResult", "default_state_dir", "query_batch"]
-
-SETTINGS = "settings.json"
-HISTORY = "history.json"
-MODEL = "model"
-TO_LABEL = "to_label.csv"
-FORMATS = ("csv", "label-studio")
 
 
 @dataclass
@@ -92,28 +94,6 @@ class QueryResult:
     cold_start: bool
     pending: bool
     message: str
-
-
-def default_state_dir(data):
-    """The state folder next to DATA: ``loans.csv`` -> ``loans.skfral/``.
-
-    Parameters
-    ----------
-    data : str or path-like
-        The table (or an image folder's labels CSV).
-
-    Returns
-    -------
-    state_dir : pathlib.Path
-
-    Examples
-    --------
-    >>> from skfral.experiment import default_state_dir
-    >>> default_state_dir("data/loans.csv").as_posix()
-    'data/loans.skfral'
-    """
-    data = Path(data)
-    return data.parent / f"{data.name.split('.')[0]}.skfral"
 
 
 def read_history(state_dir):

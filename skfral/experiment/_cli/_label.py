@@ -23,9 +23,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .._label_merge import merge_labels
-from .._label_model import ATTACKS, audit, fit_model, predict
-from .._labelling import FORMATS, SETTINGS, default_state_dir, query_batch
+from .._label_files import ATTACKS, FORMATS, SETTINGS, default_state_dir
 
 __all__ = ["add_parsers"]
 
@@ -124,6 +122,8 @@ def _net_params(args):
 def _cmd_query(args):
     data, folder = _data_and_images(args, "query")
     target, sensitive, id_column = _columns(args, data, {}, folder is not None)
+    from .._labelling import query_batch  # torch loads here, after parsing
+
     result = query_batch(
         data,
         target=target,
@@ -168,6 +168,8 @@ def _cmd_merge(args):
         if args.classes
         else None
     )
+    from .._label_merge import merge_labels  # torch loads here, after parsing
+
     result = merge_labels(
         args.data,
         args.labels,
@@ -188,6 +190,8 @@ def _cmd_fit(args):
     data, folder = _data_and_images(args, "fit")
     settings = _saved_settings(args, data)
     target, sensitive, id_column = _columns(args, data, settings, folder is not None)
+    from .._label_model import fit_model  # torch loads here, after parsing
+
     fit_model(
         data,
         target=target,
@@ -204,6 +208,8 @@ def _cmd_fit(args):
 
 
 def _cmd_predict(args):
+    from .._label_model import predict  # torch loads here, after parsing
+
     out = predict(
         args.model,
         args.data,
@@ -218,6 +224,8 @@ def _cmd_predict(args):
 
 
 def _cmd_audit(args):
+    from .._label_model import audit  # torch loads here, after parsing
+
     report = audit(
         args.model,
         args.data,
