@@ -2,9 +2,9 @@
 
 Run by hand (not in CI)::
 
-    python benchmarks/bench_cli_start.py                      # this checkout
-    python benchmarks/bench_cli_start.py --compare 2bdac4a    # and a git revision
-    python benchmarks/bench_cli_start.py --compare 2bdac4a --write
+    python -m benchmarks.bench_cli_start                      # this checkout
+    python -m benchmarks.bench_cli_start --compare 2bdac4a    # and a git revision
+    python -m benchmarks.bench_cli_start --compare 2bdac4a --write
 
 Each measurement is the wall-clock time of one fresh ``python -m skfral ...``
 process (``--help``, ``--version``, ``run --help`` and an argument error), the
@@ -25,10 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks._common import write_result_file
 
-from benchmarks._common import write_result_file  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS = (
     ("skfral --help", ["--help"]),
@@ -143,7 +142,7 @@ def main(argv=None):
         if len(names) == 2:
             row += f" {medians[0] / medians[1]:.1f}x |"
         rows.append(row)
-    command = "python benchmarks/bench_cli_start.py" + (
+    command = "python -m benchmarks.bench_cli_start" + (
         f" --compare {args.compare}" if args.compare else ""
     )
     if args.repeats != 5:

@@ -2,8 +2,8 @@
 
 Run by hand (not in CI)::
 
-    python benchmarks/bench_image_run.py --folder /tmp/utk20k            # profile + run
-    python benchmarks/bench_image_run.py --folder /tmp/utk20k --write    # results/image_run.md
+    python -m benchmarks.bench_image_run --folder /tmp/utk20k            # profile + run
+    python -m benchmarks.bench_image_run --folder /tmp/utk20k --write    # results/image_run.md
 
 ``--folder`` is created with :func:`skfral.datasets.make_face_folder` (UTKFace
 layout, ``--n-images`` JPEGs of ``--source-size`` pixels) when it does not
@@ -34,10 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks._common import write_result_file
 
-from benchmarks._common import write_result_file  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 FLAGS = [
     "--layout", "utkface", "--target", "gender", "--sensitive", "race",
@@ -196,7 +195,7 @@ def main(argv=None):
     import torch
 
     lines = [
-        f"Command: `python benchmarks/bench_image_run.py --folder FOLDER --n-images "
+        f"Command: `python -m benchmarks.bench_image_run --folder FOLDER --n-images "
         f"{args.n_images} --source-size {args.source_size} --sample {args.sample}"
         + (" --no-run" if args.no_run else "")
         + " --write` (FOLDER: a generated UTKFace-layout folder, not committed).",

@@ -2,10 +2,10 @@
 
 Run by hand (not in CI), at low priority on a shared machine::
 
-    nice -n 10 python benchmarks/bench_images.py                  # pools of 5k, 20k, 40k
-    nice -n 10 python benchmarks/bench_images.py --sizes 5000,10000,20000
-    nice -n 10 python benchmarks/bench_images.py --sizes 40000,80000,160000  # past the cap
-    python benchmarks/bench_images.py --device cuda               # the same on a GPU
+    nice -n 10 python -m benchmarks.bench_images                  # pools of 5k, 20k, 40k
+    nice -n 10 python -m benchmarks.bench_images --sizes 5000,10000,20000
+    nice -n 10 python -m benchmarks.bench_images --sizes 40000,80000,160000  # past the cap
+    python -m benchmarks.bench_images --device cuda               # the same on a GPU
 
 Data: generated 64x64 UTKFace-layout folders (:func:`skfral.datasets.make_face_folder`,
 target gender, groups race), read lazily (:class:`~skfral.datasets.LazyImageArray`).
@@ -432,9 +432,10 @@ def child_resnet(args):
 
 
 def run_child(args, *extra):
-    cmd = [sys.executable, __file__, *extra, *args.passthrough]
+    cmd = [sys.executable, "-m", "benchmarks.bench_images", *extra, *args.passthrough]
     t0 = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    root = str(Path(__file__).resolve().parents[1])  # `benchmarks` importable there
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
     if out.returncode != 0:
         sys.stderr.write(out.stderr[-4000:])
         raise RuntimeError(f"child {extra} failed with exit code {out.returncode}")
@@ -734,7 +735,7 @@ def main(argv=None):
     if args.render is not None:  # re-render a finished run's records
         return render(args, json.loads(args.render.read_text()))
 
-    command = "python benchmarks/bench_images.py " + " ".join(
+    command = "python -m benchmarks.bench_images " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
     folder(1536, args.image_size, seed=1)  # generate (or find) every folder first

@@ -32,7 +32,7 @@ quality suite's data-set settings (``bench_quality.SIZES``, imported), one
 resumable folder per (data set, seed, strategy) under ``--out``, one process
 (``n_jobs=1``, one torch thread; run it under ``nice -n 19``)::
 
-    nice -n 19 python benchmarks/bench_jin_allocation.py --seeds 5 --write
+    nice -n 19 python -m benchmarks.bench_jin_allocation --seeds 5 --write
 
 The choice is made on the **validation** columns only (the ablation rule);
 the test columns are reported beside them. ``--reuse DIR`` copies a finished
@@ -482,7 +482,7 @@ def ablation_section(df, datasets):
 def report(args):
     df, incomplete = load(args)
     lines = [
-        "Command: `python benchmarks/bench_jin_allocation.py "
+        "Command: `python -m benchmarks.bench_jin_allocation "
         f"--seeds {args.seeds} --datasets {args.datasets} "
         f"--strategies {args.strategies}"
         + (f" --reuse {args.reuse}" if args.reuse else "")

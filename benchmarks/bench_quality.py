@@ -5,8 +5,8 @@ Two suites, each one command; results go to ``benchmarks/results/<suite>.md``
 learning curves to ``benchmarks/figures/``, and every finished round to
 ``--out`` (resumable: rerun the same command after an interruption)::
 
-    python benchmarks/bench_quality.py --suite ablation --write
-    python benchmarks/bench_quality.py --suite quality --write
+    python -m benchmarks.bench_quality --suite ablation --write
+    python -m benchmarks.bench_quality --suite quality --write
 
 ``--report-only`` writes the tables from whatever cells ``--out`` holds (complete
 cells only; the incomplete ones are listed), without running anything: the way
@@ -958,7 +958,7 @@ def report(args):
         apgd, _ = load_partial(args, attack=args.with_apgd)
     final_apgd = apgd_final(args, df) if args.apgd_final else None
     parts = [
-        f"Command: `python benchmarks/bench_quality.py {' '.join(sys.argv[1:])}`  ",
+        f"Command: `python -m benchmarks.bench_quality {' '.join(sys.argv[1:])}`  ",
         machine_line(),
         "",
         f"Up to {args.seeds} paired seeds, {args.rounds} rounds of {args.budget} labels "

@@ -430,7 +430,7 @@ def test_cli_loop_and_exit_codes(tmp_path, capsys, monkeypatch):
 
 
 def test_cli_interrupt_exits_130(tmp_path, capsys, monkeypatch):
-    import skfral.experiment._cli._label as cli_label
+    import skfral.experiment._labelling as labelling
 
     monkeypatch.chdir(tmp_path)
     make_table(tmp_path, n=30, n_labelled=4)
@@ -438,7 +438,8 @@ def test_cli_interrupt_exits_130(tmp_path, capsys, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_label, "query_batch", boom)
+    # the command imports query_batch from its module when it runs
+    monkeypatch.setattr(labelling, "query_batch", boom)
     rc = main(["query", "loans.csv", "--target", "approved", "--sensitive", "race"])
     assert rc == 130
     assert "no file was changed" in capsys.readouterr().err
