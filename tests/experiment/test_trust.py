@@ -108,6 +108,7 @@ def test_busy_machine_warns_with_automatic_threads(data, monkeypatch):
     assert seen == [2]  # the count stays cores // cells: numbers do not track load
     with warnings.catch_warnings():  # OMP_WAIT_POLICY=PASSIVE: idle threads sleep
         warnings.simplefilter("error")
+        warnings.simplefilter("ignore", SmallGroupWarning)  # toy data: small groups
         monkeypatch.setattr(_schedule, "passive_wait", lambda: True)
         run_fral(data, ["random"], seeds=1, **kw)
         monkeypatch.setattr(_schedule, "passive_wait", lambda: False)
