@@ -343,24 +343,65 @@ def fairness_report(
     n_samples = check_same_length(X=X, y=y, sensitive_features=sensitive_features)
     y = check_labels(y, n_samples)
     sf = check_groups(sensitive_features, n_samples)
+    boot_seed = _check_bootstrap(n_boot, ci, random_state)
     if n_boot is not None:
         n_boot = check_int(n_boot, "n_boot", min_value=1)
-        if isinstance(ci, bool) or not isinstance(ci, int | float | np.floating):
-            raise TypeError(
-                f"ci={ci!r} has type {type(ci).__name__}: expected a number in (0, 1)."
-            )
-        if not 0 < ci < 1:
-            raise ValueError(
-                f"ci={ci!r} is invalid: expected a number in (0, 1), e.g. 0.95."
-            )
-        boot_seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
-    else:
-        check_random_state(random_state)  # a bad type is refused even when unused
     batch_size = check_batch_size(batch_size, [attack])
     y_clean, (y_adv,) = predict_clean_and_adv(
         estimator, X, y, [attack], n_samples=n_samples, batch_size=batch_size
     )
+    predictions = {"standard": y_clean, "robust": y_adv}
 
+    counts = group_counts(y, sf)
+    groups = counts.index
+    values = {"n_samples": float(n_samples), "n_groups": float(len(groups))}
+    names = {}
+    by_group = pd.DataFrame(index=groups, columns=list(_BY_GROUP_COLUMNS), dtype=float)
+    for kind, y_pred in predictions.items():
+        names[f"worst_group_{kind}"] = _group_metrics(
+            kind, y, y_pred, sf, groups, values, by_group
+        )
+    levels = majority_class_levels(y, sf)
+    values["majority_class_level"] = float(levels.min())
+    by_group["majority_class_level"] = levels.astype(float)
+    by_group["count"] = counts.astype(float)
+
+    order = [*COUNT_KEYS, *_REPORT_ORDER]
+    if n_boot is not None:
+        quantiles = ((1 - ci) / 2, (1 + ci) / 2)
+        for kind, y_pred in predictions.items():
+            order += _group_intervals(
+                kind, y, y_pred, sf, groups, (n_boot, quantiles, boot_seed),
+                values, by_group,
+            )  # fmt: skip
+    return _assemble(values, order, names, groups, by_group, n_boot, ci)
+
+
+def _check_bootstrap(n_boot, ci, random_state):
+    """Check the interval settings; the bootstrap's seed (None without n_boot)."""
+    if n_boot is None:
+        check_random_state(random_state)  # a bad type is refused even when unused
+        return None
+    check_int(n_boot, "n_boot", min_value=1)
+    if isinstance(ci, bool) or not isinstance(ci, int | float | np.floating):
+        raise TypeError(
+            f"ci={ci!r} has type {type(ci).__name__}: expected a number in (0, 1)."
+        )
+    if not 0 < ci < 1:
+        raise ValueError(
+            f"ci={ci!r} is invalid: expected a number in (0, 1), e.g. 0.95."
+        )
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+def _group_metrics(kind, y, y_pred, sf, groups, values, by_group):
+    """Fill ``values`` and ``by_group`` for one kind of prediction ("standard"
+    or "robust"); return the worst group's name (None without predictions)."""
+    if y_pred is None:
+        for key in METRIC_NAMES:
+            if kind in key:
+                values[key] = np.nan
+        return None
     classes = np.unique(y)
     recalls = {
         f"recall[{i}]": partial(class_recall, label=c) for i, c in enumerate(classes)
@@ -371,70 +412,57 @@ def fairness_report(
         "count": count,
         **recalls,
     }
-    counts = group_counts(y, sf)
-    groups = counts.index
-    levels = majority_class_levels(y, sf)
-    values = {"n_samples": float(n_samples), "n_groups": float(len(groups))}
-    names = {}
-    by_group = pd.DataFrame(index=groups, columns=list(_BY_GROUP_COLUMNS), dtype=float)
-    for kind, y_pred in (("standard", y_clean), ("robust", y_adv)):
-        if y_pred is None:
-            for key in METRIC_NAMES:
-                if kind in key:
-                    values[key] = np.nan
-            names[f"worst_group_{kind}"] = None
-            continue
-        frame = MetricFrame(
-            metrics=metrics, y_true=y, y_pred=y_pred, sensitive_features=sf
-        )
-        table = observed(frame.by_group, groups)
-        group_min = frame.group_min()
-        values[f"{kind}_accuracy"] = float(frame.overall["accuracy"])
-        values[f"{kind}_balanced_accuracy"] = float(frame.overall["balanced_accuracy"])
-        values[f"worst_group_{kind}_accuracy"] = float(group_min["accuracy"])
-        names[f"worst_group_{kind}"] = table["accuracy"].astype(float).idxmin()
-        values[f"{kind}_accuracy_gap"] = float(
-            frame.difference(method="between_groups")["accuracy"]
-        )
-        values[f"worst_group_{kind}_balanced_accuracy"] = float(
-            group_min["balanced_accuracy"]
-        )
-        values[f"worst_group_class_{kind}_recall"] = float(
-            np.nanmin(group_min[list(recalls)])
-        )
-        by_group[kind] = table["accuracy"].astype(float)
-        by_group[f"{kind}_balanced"] = table["balanced_accuracy"].astype(float)
-        by_group[f"{kind}_worst_class_recall"] = (
-            table[list(recalls)].astype(float).min(axis=1)
-        )
-    values["majority_class_level"] = float(levels.min())
-    by_group["majority_class_level"] = levels.astype(float)
-    by_group["count"] = counts.astype(float)
+    frame = MetricFrame(metrics=metrics, y_true=y, y_pred=y_pred, sensitive_features=sf)
+    table = observed(frame.by_group, groups)
+    group_min = frame.group_min()
+    values[f"{kind}_accuracy"] = float(frame.overall["accuracy"])
+    values[f"{kind}_balanced_accuracy"] = float(frame.overall["balanced_accuracy"])
+    values[f"worst_group_{kind}_accuracy"] = float(group_min["accuracy"])
+    values[f"{kind}_accuracy_gap"] = float(
+        frame.difference(method="between_groups")["accuracy"]
+    )
+    values[f"worst_group_{kind}_balanced_accuracy"] = float(
+        group_min["balanced_accuracy"]
+    )
+    values[f"worst_group_class_{kind}_recall"] = float(
+        np.nanmin(group_min[list(recalls)])
+    )
+    by_group[kind] = table["accuracy"].astype(float)
+    by_group[f"{kind}_balanced"] = table["balanced_accuracy"].astype(float)
+    by_group[f"{kind}_worst_class_recall"] = (
+        table[list(recalls)].astype(float).min(axis=1)
+    )
+    return table["accuracy"].astype(float).idxmin()
 
-    order = [*COUNT_KEYS, *_REPORT_ORDER]
-    if n_boot is not None:
-        quantiles = ((1 - ci) / 2, (1 + ci) / 2)
-        for kind, y_pred in (("standard", y_clean), ("robust", y_adv)):
-            keys = (f"{kind}_accuracy", f"worst_group_{kind}_accuracy")
-            if y_pred is None:
-                low = high = pd.Series(np.nan, index=groups)
-                bounds = {key: (np.nan, np.nan) for key in keys}
-            else:
-                frame = _bootstrap(y, y_pred, sf, n_boot, quantiles, boot_seed)
-                low, high = (
-                    observed(f, groups)["accuracy"].astype(float)
-                    for f in frame.by_group_ci
-                )
-                bounds = {
-                    keys[0]: tuple(float(f["accuracy"]) for f in frame.overall_ci),
-                    keys[1]: tuple(float(f["accuracy"]) for f in frame.group_min_ci()),
-                }
-            by_group[f"{kind}_ci_low"] = low
-            by_group[f"{kind}_ci_high"] = high
-            for key, (lo, hi) in bounds.items():
-                values[f"{key}_ci_low"], values[f"{key}_ci_high"] = lo, hi
-                order += [f"{key}_ci_low", f"{key}_ci_high"]
 
+def _group_intervals(kind, y, y_pred, sf, groups, boot, values, by_group):
+    """Bootstrap intervals of one kind's accuracies into ``values`` and
+    ``by_group``; return the keys added to the report, in order."""
+    n_boot, quantiles, boot_seed = boot
+    keys = (f"{kind}_accuracy", f"worst_group_{kind}_accuracy")
+    if y_pred is None:
+        low = high = pd.Series(np.nan, index=groups)
+        bounds = {key: (np.nan, np.nan) for key in keys}
+    else:
+        frame = _bootstrap(y, y_pred, sf, n_boot, quantiles, boot_seed)
+        low, high = (
+            observed(f, groups)["accuracy"].astype(float) for f in frame.by_group_ci
+        )
+        bounds = {
+            keys[0]: tuple(float(f["accuracy"]) for f in frame.overall_ci),
+            keys[1]: tuple(float(f["accuracy"]) for f in frame.group_min_ci()),
+        }
+    by_group[f"{kind}_ci_low"] = low
+    by_group[f"{kind}_ci_high"] = high
+    added = []
+    for key, (lo, hi) in bounds.items():
+        values[f"{key}_ci_low"], values[f"{key}_ci_high"] = lo, hi
+        added += [f"{key}_ci_low", f"{key}_ci_high"]
+    return added
+
+
+def _assemble(values, order, names, groups, by_group, n_boot, ci):
+    """The :class:`FairnessReport`: values in ``order``, names and table in attrs."""
     report = FairnessReport(
         {key: values[key] for key in order}, dtype=float, name="fairness_report"
     )
