@@ -97,7 +97,16 @@ QUALITY = {
     # whole pool with shrunk group scores, a validation minimum and a cap; and
     # the same targeted where the likely-worst group is predictable ("auto").
     "jin_soft": ("jin", JIN_SOFT),
-    "jin_auto": ("jin", {**JIN_SOFT, "group_allocation": "auto"}),
+    # issue 25's validation choice (= bench_jin_allocation's jin_auto_default)
+    "jin_auto": (
+        "jin",
+        {
+            "group_allocation": "auto",
+            "shrinkage_prior": 25.0,
+            "min_val_count": 10,
+            "max_group_share": 0.2,
+        },
+    ),
 }
 
 ABLATION = {

@@ -58,13 +58,16 @@ JIN_PRESETS = {
         "min_val_count": 10,
         "max_group_share": 0.2,
     },
-    # ... and the same, targeted ("bootstrap") where the likely-worst group is
-    # predictable from the features (group_allocation="auto").
+    # Issue 25's validation choice (benchmarks/results/jin_soft.md): targeted
+    # with the default scoring ("bootstrap") where the likely-worst group is
+    # predictable from the features, the soft preference elsewhere; shrunk
+    # group scores, a validation minimum and a per-query cap.
     "jin_auto": {
         "group_allocation": "auto",
         "group_preference": 0.5,
-        "score_aggregation": "rank",
-        "uncertainty_weight": 1.0,
+        "disagreement": "hard",
+        "score_aggregation": "sum",
+        "uncertainty_weight": 0.0,
         "shrinkage_prior": 25.0,
         "min_val_count": 10,
         "max_group_share": 0.2,
