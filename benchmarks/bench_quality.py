@@ -579,7 +579,7 @@ def apgd_final(args, df):
     """
     from skfral.datasets import fral_split
     from skfral.experiment import derive_seed, load_dataset
-    from skfral.experiment._registry import build_estimator
+    from skfral.experiment._catalog import build_estimator
     from skfral.metrics import fairness_report
     from skfral.nn import APGD, attack_from_net, final_net
     from skfral.nn._checkpoint import load_checkpoint, set_net_state, set_torch_threads

@@ -31,7 +31,7 @@ _EXPORTS = {
     "._label_model": ("audit", "fit_model", "predict"),
     "._labelling": ("QueryResult", "default_state_dir", "query_batch"),
     "._recorder": ("FRALRecorder",),
-    "._registry": ("DATASETS", "dataset_names", "default_estimator", "load_dataset"),
+    "._catalog": ("DATASETS", "dataset_names", "default_estimator", "load_dataset"),
     "._runner": (
         "RESULT_COLUMNS",
         "TIMING_COLUMNS",

@@ -14,10 +14,10 @@ from ..metrics import fairness_report
 from ..nn import final_net, get_net_state, set_net_state, set_torch_threads
 from ..query import STRATEGIES, get_strategy
 from ..utils._validation import take_rows
+from ._catalog import build_estimator, load_dataset
 from ._columns import floor_row, report_row
 from ._interrupt import interrupt_guard, raise_if_interrupted
 from ._progress import phase_text
-from ._registry import build_estimator, load_dataset
 from ._schedule import cell_threads
 from ._settings import derive_seed, eval_attack_for, seeded
 from ._store import CellStore, jsonable, row_from_record

@@ -11,8 +11,8 @@ from ..metrics import group_scores
 from ..nn import attack_from_net, final_net, split_estimator
 from ..query import STRATEGIES, get_strategy
 from ..utils._validation import check_random_state
+from ._catalog import build_estimator
 from ._label_data import take
-from ._registry import build_estimator
 
 COLD_START = "cold start"
 

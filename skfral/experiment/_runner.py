@@ -17,10 +17,10 @@ from ..nn import final_net
 from ..query import STRATEGIES
 from ..utils._validation import check_int
 from . import _cell, _schedule
+from ._catalog import build_estimator
 from ._cell import load_source, split_cell
 from ._columns import RESULT_COLUMNS, TIMING_COLUMNS, VALIDATION_COLUMNS
 from ._interrupt import interrupt_guard, raise_if_interrupted
-from ._registry import build_estimator
 from ._settings import (
     Cell,
     Settings,

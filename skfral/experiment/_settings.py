@@ -20,7 +20,7 @@ from ..datasets import SmallGroupWarning
 from ..nn import PGD, attack_from_net
 from ..query import STRATEGIES, get_strategy
 from ..utils._validation import check_int, check_sensitive_features
-from ._registry import DATASETS, check_user_data, unknown_name_message
+from ._catalog import DATASETS, check_user_data, unknown_name_message
 
 __all__ = [
     "MIN_TEST_ROWS",

@@ -310,7 +310,7 @@ def _own_data_flags(args, config):
 
 
 def _dry_run(kwargs, infos):
-    from .._registry import load_dataset
+    from .._catalog import load_dataset
     from .._settings import check_strategies
     from .._userdata import describe
 

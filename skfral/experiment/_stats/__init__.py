@@ -8,7 +8,7 @@
 - :mod:`._report`: ``write_report`` (``skfral report``).
 """
 
-from .._plot import plot_learning_curves
+from ._curves import plot_learning_curves
 from ._floor import TrivialModelWarning, trivial_strategies, warn_if_trivial
 from ._paired import (
     COMPARISON_COLUMNS,

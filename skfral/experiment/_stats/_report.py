@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ...metrics import WORST_GROUP_METRICS
-from .._plot import CURVE_METRICS, plot_learning_curves
+from ._curves import CURVE_METRICS, plot_learning_curves
 from ._paired import paired_comparisons
 from ._seeds import SUMMARY_METRICS, complete_rounds
 from ._tables import (

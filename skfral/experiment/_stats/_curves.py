@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils._validation import check_int
+from ...utils._validation import check_int
 
 __all__ = ["plot_learning_curves"]
 
@@ -36,7 +36,7 @@ def _n_classes(df, dataset, n_classes):
         return check_int(n_classes, "n_classes", min_value=2)
     if "n_classes" in df.columns and df["n_classes"].notna().any():
         return int(df["n_classes"].max())
-    from ._registry import DATASETS, load_dataset
+    from .._catalog import DATASETS, load_dataset
 
     if isinstance(dataset, str) and dataset in DATASETS:
         return _registry_classes(dataset, load_dataset)
