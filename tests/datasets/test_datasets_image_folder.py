@@ -3,6 +3,7 @@
 import pickle
 import re
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -310,6 +311,7 @@ def test_parallel_decoding_matches_serial_and_uses_threads(folders, monkeypatch)
 
     def recording(*args, **kwargs):
         threads.add(threading.current_thread().name)
+        time.sleep(0.005)  # a slow decode: one fast thread cannot drain the queue alone
         return original(*args, **kwargs)
 
     monkeypatch.setattr(images_module, "_load_image", recording)
