@@ -89,7 +89,9 @@ def interrupt_guard():
     """Record SIGINT and SIGTERM while the block runs, and raise :class:`Interrupted`.
 
     Only the outermost guard of the main thread installs the handlers and
-    restores the previous ones afterwards; a nested guard, or one entered in
+    restores the previous ones afterwards; an error that leaves it after a
+    signal arrived is raised as :class:`Interrupted` (the signal broke a
+    library half-way); a nested guard, or one entered in
     another thread (joblib's threading backend, dask), changes nothing (the
     record is shared by the whole process).
     """
@@ -103,7 +105,16 @@ def interrupt_guard():
         for sig, handler in previous.items():
             if handler is not signal.SIG_IGN:  # a job told to ignore it keeps doing so
                 signal.signal(sig, _handler)
-        yield
+        try:
+            yield
+        except Exception as exc:
+            # An error raised after a signal arrived is the interrupt's doing: the
+            # exception raised by the handler broke a library half-way (e.g. joblib
+            # starting its worker pool, then failing to join a thread that never
+            # started). The run stops as interrupted, not as a crash.
+            if _STATE["signum"] is None:
+                raise
+            raise Interrupted(_STATE["signum"]) from exc
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, signal.SIG_DFL if handler is None else handler)

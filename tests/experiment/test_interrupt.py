@@ -93,6 +93,24 @@ def test_a_swallowed_interrupt_is_raised_again():
     _interrupt.raise_if_interrupted()  # the record ends with the guard
 
 
+def test_an_error_caused_by_the_interrupt_stops_the_run_as_interrupted():
+    # joblib/loky, interrupted while starting its pool, failed to clean up with
+    # "RuntimeError: cannot join thread before it is started" (seen in CI): the
+    # command crashed with exit 1 instead of stopping with 130.
+    with pytest.raises(KeyboardInterrupt) as info:  # noqa: PT012
+        with _interrupt.interrupt_guard():
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)
+            except KeyboardInterrupt:
+                raise RuntimeError("cannot join thread before it is started") from None
+    assert info.value.signum == signal.SIGINT
+    assert isinstance(info.value.__cause__, RuntimeError)
+    with pytest.raises(RuntimeError, match="no signal"):  # without a signal: an error
+        with _interrupt.interrupt_guard():
+            raise RuntimeError("no signal")
+
+
 def test_nested_guards_and_other_threads_change_nothing():
     with _interrupt.interrupt_guard():
         outer = signal.getsignal(signal.SIGINT)
