@@ -59,7 +59,9 @@ def test_benchmarks_import_without_sys_path_tricks():
     offenders = [
         p.name
         for p in BENCH.rglob("*.py")
-        if re.search(r"sys\.path\.(insert|append)", p.read_text(encoding="utf-8"))
+        # benchmarks/runs/ (git-ignored) holds run folders and code snapshots
+        if "runs" not in p.relative_to(BENCH).parts
+        and re.search(r"sys\.path\.(insert|append)", p.read_text(encoding="utf-8"))
     ]
     assert not offenders, (
         f"{offenders} edit sys.path: run them as `python -m benchmarks.NAME`"
