@@ -2,8 +2,8 @@
 
 Run by hand (not in CI)::
 
-    python benchmarks/bench_threads.py              # Markdown tables on stdout
-    python benchmarks/bench_threads.py --write      # also benchmarks/results/threads.md
+    python -m benchmarks.bench_threads              # Markdown tables on stdout
+    python -m benchmarks.bench_threads --write      # also benchmarks/results/threads.md
 
 Two measurements, each in fresh processes, every setting interleaved with the
 others so that all saw the same load:
@@ -205,7 +205,7 @@ def main(argv=None):
     total = time.perf_counter() - t0
     net_labels = [label for label, _, _ in NET_SETTINGS]
     command = (
-        f"python benchmarks/bench_threads.py --mlp-epochs {args.mlp_epochs} "
+        f"python -m benchmarks.bench_threads --mlp-epochs {args.mlp_epochs} "
         f"--cnn-images {args.cnn_images} --rounds {args.rounds} --max-epochs "
         f"{args.max_epochs} --repeats {args.repeats}"
         + (" --no-cli" if args.no_cli else "")
