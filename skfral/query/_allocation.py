@@ -215,6 +215,20 @@ def worst_group_probabilities(
     return pd.Series(share.mean(axis=0), index=pd.Index(labels, dtype=object))
 
 
+def predict_validation(estimator, X_val, y_val, attack):
+    """``(y_val, y_clean, y_adv)``: the validation set predicted and attacked once."""
+    y_val = np.asarray(y_val)
+    y_clean, (y_adv,) = predict_clean_and_adv(
+        estimator,
+        X_val,
+        y_val,
+        [attack],
+        n_samples=len(y_val),
+        batch_size=check_batch_size(None, [attack]),
+    )
+    return y_val, y_clean, y_adv
+
+
 def rank_groups_bootstrap(
     estimator,
     X_val,
@@ -237,15 +251,7 @@ def rank_groups_bootstrap(
     check_option(criterion, "group_criterion", GROUP_CRITERIA)
     if pool_groups is not None:
         _check_pool_groups_known(groups_val, pool_groups)
-    y_val = np.asarray(y_val)
-    y_clean, (y_adv,) = predict_clean_and_adv(
-        estimator,
-        X_val,
-        y_val,
-        [attack],
-        n_samples=len(y_val),
-        batch_size=check_batch_size(None, [attack]),
-    )
+    y_val, y_clean, y_adv = predict_validation(estimator, X_val, y_val, attack)
     table = group_scores(y_val, y_clean, y_adv, groups_val, criterion)
     among = list(table.index)
     if pool_groups is not None:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils._validation import check_random_state
-from ._allocation import _resampled_scores
+from ._allocation import _resampled_scores, predict_validation
 
 __all__ = [
     "cap_allocation",
@@ -184,17 +184,7 @@ def rank_groups_shrunk(
     Only the groups with pool samples (all when ``pool_groups`` is None)
     compete for the worst place; the others are unranked.
     """
-    from ..metrics import check_batch_size, predict_clean_and_adv
-
-    y_val = np.asarray(y_val)
-    y_clean, (y_adv,) = predict_clean_and_adv(
-        estimator,
-        X_val,
-        y_val,
-        [attack],
-        n_samples=len(y_val),
-        batch_size=check_batch_size(None, [attack]),
-    )
+    y_val, y_clean, y_adv = predict_validation(estimator, X_val, y_val, attack)
     among = None
     if pool_groups is not None:
         present = set(pd.unique(np.asarray(pool_groups, dtype=object)))
