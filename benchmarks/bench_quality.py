@@ -67,17 +67,14 @@ JIN_PAPER = {
     "class_balance": True,
     "score_aggregation": "sum",
     "diversity": None,
+    # issue 25's parts off (JINQueryStrategy's defaults since issue 25)
+    "shrinkage_prior": 0.0,
+    "min_val_count": 1,
+    "max_group_share": None,
 }
 
-JIN_SOFT = {
-    "group_allocation": "soft",
-    "group_preference": 0.5,
-    "score_aggregation": "rank",
-    "uncertainty_weight": 1.0,
-    "shrinkage_prior": 25.0,
-    "min_val_count": 10,
-    "max_group_share": 0.2,
-}
+# JIN before issue 25: none of its parts (shrinkage, validation minimum, cap).
+PRE_25 = {"shrinkage_prior": 0.0, "min_val_count": 1, "max_group_share": None}
 
 QUALITY = {
     "random": ("random", {}),
@@ -88,25 +85,16 @@ QUALITY = {
     "badge": ("badge", {}),
     "worst_group": ("worst_group", {}),
     "fal": ("fal", {"n_candidates": 10, "refit_epochs": 1}),
-    "jin": ("jin", {}),  # the default: group_allocation="bootstrap" (issue 15)
-    # The default before issue 15: the whole batch from the validation-worst group.
-    "jin_worst": ("jin", {"group_allocation": "worst"}),
+    # The default since issue 25 (group_allocation="auto", shrinkage_prior=25,
+    # min_val_count=10, max_group_share=0.2: the preset "jin_auto", chosen on
+    # validation in benchmarks/results/jin_soft.md).
+    "jin": ("jin", {}),
+    # The default of issue 15 to issue 25 (bootstrap allocation).
+    "jin_bootstrap": ("jin", {"group_allocation": "bootstrap", **PRE_25}),
     "jin_paper": ("jin", JIN_PAPER),
-    # Issue 25 (skfral.query.JIN_PRESETS, written out so that a cell means the
-    # same whatever the presets become): a soft group preference over the
-    # whole pool with shrunk group scores, a validation minimum and a cap; and
-    # the same targeted where the likely-worst group is predictable ("auto").
-    "jin_soft": ("jin", JIN_SOFT),
-    # issue 25's validation choice (= bench_jin_allocation's jin_auto_default)
-    "jin_auto": (
-        "jin",
-        {
-            "group_allocation": "auto",
-            "shrinkage_prior": 25.0,
-            "min_val_count": 10,
-            "max_group_share": 0.2,
-        },
-    ),
+    # Earlier variants (the default before issue 15, "worst"; issue 25's
+    # "soft" for every data set) are compared in jin_allocation.md and
+    # jin_soft.md (bench_jin_allocation), not here.
 }
 
 ABLATION = {
@@ -214,7 +202,7 @@ DEFAULT_SEEDS = {"quality": 10, "ablation": 5}
 SAME_AS_ENTROPY_ON_TWO_CLASSES = ("margin", "least_confidence")
 BINARY = ("synthetic", "adult", "adult_race", "german", "german_age")
 # Run first: JIN, the paper's setting and the strongest baselines.
-PRIORITY = ("jin", "jin_worst", "jin_paper", "entropy", "worst_group", "random")
+PRIORITY = ("jin", "entropy", "random", "jin_bootstrap", "worst_group", "jin_paper")
 EVAL_ATTACKS = ("pgd", "apgd-ce", "apgd-dlr")
 
 
@@ -256,8 +244,124 @@ def _strategies(args, dataset):
     return strategies
 
 
+REUSE_MARK = "reused_from.json"
+
+
+def _parse_reuse(values):
+    """``--reuse DIR:SOURCE=NAME,...`` -> [(folder, {NAME: SOURCE})]."""
+    parsed = []
+    for value in values or ():
+        folder, sep, pairs = value.rpartition(":")
+        mapping = dict(pair.split("=", 1) for pair in pairs.split(",") if "=" in pair)
+        if (
+            not sep
+            or not folder
+            or not mapping
+            or len(mapping) != len(pairs.split(","))
+        ):
+            raise SystemExit(
+                f"--reuse {value!r}: expected FOLDER:SOURCE=NAME[,SOURCE=NAME...], "
+                "e.g. benchmarks/runs/jin_soft/jin_allocation:jin_auto_default=jin"
+            )
+        parsed.append((Path(folder), {name: src for src, name in mapping.items()}))
+    return parsed
+
+
+def _same_setting(config, args, dataset, seed):
+    """Whether another run's cell ran this suite's setting (strategy aside)."""
+    want = dict(
+        datasets={dataset: dataset},
+        seeds=[seed],
+        n_rounds=args.rounds,
+        budget=args.budget,
+        initial_size=args.initial_size,
+        estimator="default",
+        estimator_params={},
+        eval_attack=None,
+        warm_start=False,
+        **SIZES.get(dataset, DEFAULT_SIZES),
+    )
+    return args.eval_attack == "pgd" and all(
+        config.get(k) == v for k, v in want.items()
+    )
+
+
+def _reuse_cell(args, dataset, seed, name, target):
+    """Copy a finished cell of another run under ``name``; whether it was copied.
+
+    Only by the explicit mapping of ``--reuse`` (the person running the suite
+    states that SOURCE ran what NAME means here, e.g. the same parameters
+    under a changed default), and only when the setting (data set, seed,
+    rounds, budget, sizes, estimator, attack) is this suite's and every round
+    finished. The copy is renamed throughout (results, round records,
+    manifest key; the manifest keeps the parameters the source ran with) and
+    marked with ``reused_from.json``; it is written beside ``target`` and
+    moved into place at the end.
+    """
+    import shutil
+
+    if (target / "results.csv").exists() or not args.reuse:
+        return False
+    for folder, mapping in args.reuse:
+        source_name = mapping.get(name)
+        if source_name is None:
+            continue
+        source = folder / dataset / f"seed_{seed}" / source_name
+        try:
+            manifest = json.loads((source / "manifest.json").read_text())
+            rounds = pd.read_csv(source / "results.csv")["round"]
+        except (FileNotFoundError, KeyError, ValueError):
+            continue
+        config = manifest["config"]
+        if not _same_setting(config, args, dataset, seed):
+            continue
+        if sorted(rounds.unique()) != list(range(args.rounds + 1)):
+            continue
+        tmp = target.with_name(f".{target.name}.reuse")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(source, tmp)
+        cells = tmp / "cells" / dataset
+        (cells / source_name).rename(cells / name)
+        for record in sorted((cells / name).glob("seed_*/round_*.json")):
+            data = json.loads(record.read_text())
+            data["row"]["strategy"] = name
+            record.write_text(json.dumps(data))
+        results = pd.read_csv(tmp / "results.csv")
+        results["strategy"] = name
+        results.to_csv(tmp / "results.csv", index=False)
+        spec = config["strategies"].pop(source_name)
+        config["strategies"][name] = spec
+        for key in ("last_grid",):
+            grid = manifest.get(key) or {}
+            if "strategies" in grid:
+                grid["strategies"] = [name]
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        (tmp / REUSE_MARK).write_text(
+            json.dumps(
+                {
+                    "source": str(source),
+                    "source_name": source_name,
+                    "ran": spec,
+                    "skfral_version": manifest.get("skfral_version"),
+                },
+                indent=2,
+            )
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(target)
+        return True
+    return False
+
+
 def _run_one(args, dataset, seed, strategy, spec):
     t0 = time.perf_counter()
+    target = _out_dir(args, dataset, args.eval_attack, seed, strategy)
+    if (target / REUSE_MARK).exists() or _reuse_cell(
+        args, dataset, seed, strategy, target
+    ):
+        if not args.quiet:
+            print(f"{dataset} seed {seed} {strategy}: reused", file=sys.stderr)
+        return
     run_fral(
         [dataset],
         {strategy: spec},
@@ -265,7 +369,7 @@ def _run_one(args, dataset, seed, strategy, spec):
         n_rounds=args.rounds,
         budget=args.budget,
         initial_size=args.initial_size,
-        out_dir=_out_dir(args, dataset, args.eval_attack, seed, strategy),
+        out_dir=target,
         eval_attack=_eval_attack(args.eval_attack),
         n_jobs=1,
         torch_threads=1,
@@ -1089,6 +1193,16 @@ def main(argv=None):
         "seeds) on DATASET; repeatable. Cached cells are always reported. APGD-T "
         "tries 9 target classes on digits, about 1,000 attack steps per net",
     )
+    parser.add_argument(
+        "--reuse",
+        action="append",
+        metavar="FOLDER:SOURCE=NAME,...",
+        help="copy finished cells of another run (FOLDER/DATASET/seed_N/SOURCE, "
+        "e.g. a bench_jin_allocation run's jin_allocation folder) as strategy NAME "
+        "instead of computing them, when their setting is this suite's; you state "
+        "that SOURCE ran what NAME means here. Repeatable; the copies carry "
+        "reused_from.json",
+    )
     parser.add_argument("--note", default=None, help="a line added to the report")
     parser.add_argument(
         "--from-csv",
@@ -1113,6 +1227,7 @@ def main(argv=None):
         help="report the complete cells under --out without running anything",
     )
     args = parser.parse_args(argv)
+    args.reuse = _parse_reuse(args.reuse)
     if args.seeds is None:
         args.seeds = DEFAULT_SEEDS[args.suite]
     if args.apgd_final is None:

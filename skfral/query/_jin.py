@@ -85,18 +85,27 @@ class JINQueryStrategy(_ScoringMixin, _StandardModelMixin, BaseFairQueryStrategy
         Worst-group criterion on validation: "standard", "robust", "mean" (of
         standard and robust accuracy), or "balanced_standard",
         "balanced_robust", "balanced_mean" (balanced accuracy).
-    group_allocation : {"bootstrap", "worst", "proportional", "none", "soft", \
-"auto"}, default="bootstrap"
-        "bootstrap" (the default; our extension, not in the paper): the batch
+    group_allocation : {"auto", "bootstrap", "worst", "proportional", \
+"none", "soft"}, default="auto"
+        "auto" (the default since issue 25; our extension, not in the paper):
+        "bootstrap" when the groups likely to be the worst can be told from
+        the features (their cross-validated AUC, weighted by ``p_worst``, is
+        at least ``predictability_threshold``), else "soft": targeting pays
+        where the targeted group is predictable from the features. The
+        choice, made on the validation set only, is in ``group_allocation_``.
+        With ``shrinkage_prior=25``, ``min_val_count=10`` and
+        ``max_group_share=0.2`` (also the defaults) it ranked first among
+        JIN's variants on the *validation* worst-group robust metrics over
+        the five data sets of the quality suite
+        (``benchmarks/results/jin_soft.md``); the preset ``"jin_bootstrap"``
+        of :data:`~skfral.query.JIN_PRESETS` is the default before it.
+        "bootstrap" (the default from issue 15 to issue 25): the batch
         split in proportion to each group's probability of being the worst,
         estimated by ``n_boot`` seeded resamples of the validation rows inside
         each group (the validation set is predicted and attacked once; only
         the rows are resampled; largest-remainder rounding): a group that is
         clearly the worst gets the whole batch, one that is the worst only by
-        the noise of a small validation set gets only its share. It is the
-        default because it ranked first among JIN's variants on the
-        *validation* worst-group robust metrics over the five data sets of
-        the quality suite (``benchmarks/results/jin_allocation.md``).
+        the noise of a small validation set gets only its share.
         "worst" (the paper's reading, the default until issue 15): the whole batch
         from the validation-worst group; "proportional": the batch split over
         groups by their deficit to the best group (with two groups it equals
@@ -110,12 +119,7 @@ class JINQueryStrategy(_ScoringMixin, _StandardModelMixin, BaseFairQueryStrategy
         ``score_aggregation`` and ``uncertainty_weight`` are for the hard
         allocations: ranks put ``group_preference`` on a known scale) plus
         ``group_preference`` times the bootstrap probability that the
-        sample's group is the worst on validation. "auto" (issue 25):
-        "bootstrap" when the groups likely to be the worst can be told from
-        the features (their cross-validated AUC, weighted by ``p_worst``, is
-        at least ``predictability_threshold``), else "soft": targeting pays
-        where the targeted group is predictable from the features. The
-        choice, made on the validation set only, is in ``group_allocation_``.
+        sample's group is the worst on validation.
     n_boot : int, default=1000
         Bootstrap replicates of ``group_allocation="bootstrap"`` (ignored
         otherwise); seeded from ``random_state``.
@@ -157,28 +161,29 @@ class JINQueryStrategy(_ScoringMixin, _StandardModelMixin, BaseFairQueryStrategy
         ranking of "none" with the same rank score); a large value picks
         inside the likely-worst groups first. Ignored by the other
         allocations.
-    shrinkage_prior : float, default=0.0
+    shrinkage_prior : float, default=25.0
         Empirical-Bayes shrinkage of each group's validation score toward the
         score on the whole validation set: ``(n_g * s_g + k * s) / (n_g + k)``
         with ``k = shrinkage_prior`` (a pseudo-count of samples; 20-30 pulls a
         group of 3 samples almost to the overall score and leaves a group of
         300 almost as it is). Applied to the ranking and inside every
         bootstrap replicate of ``p_worst``; ``0`` (no shrinkage) is JIN as
-        before issue 25.
-    min_val_count : int, default=1
+        before issue 25 (the default since issue 25 is 25).
+    min_val_count : int, default=10
         A group with fewer validation samples than this is not ranked: it is
         never the targeted group (its ``p_worst`` is 0; the hard allocations
         give it picks only when the ranked groups' pools run out). When no
         pool group is ranked, nothing is targeted (as "none"). Groups absent
-        from the validation set are refused as before.
-    max_group_share : float in (0, 1] or None, default=None
+        from the validation set are refused as before. ``1`` is JIN as before
+        issue 25.
+    max_group_share : float in (0, 1] or None, default=0.2
         Per-query cap: one group takes at most ``ceil(max_group_share * n_g)``
         picks of its ``n_g`` remaining pool samples (``1 / R`` makes a group's
         pool last ``R`` queries); what the cap removes goes to the next
         groups (hard allocations) or to the next best-scored samples of other
         groups ("soft"). When the caps together hold fewer than the batch, the
-        rest is filled without them. ``None``: no cap. Not used by "none"
-        (nothing is targeted).
+        rest is filled without them. ``None``: no cap (JIN before issue 25).
+        Not used by "none" (nothing is targeted).
     predictability_threshold : float in [0.5, 1], default=0.85
         The gate of ``group_allocation="auto"``: the ``p_worst``-weighted
         cross-validated AUC of telling each group from the rest by the
@@ -298,7 +303,7 @@ class JINQueryStrategy(_ScoringMixin, _StandardModelMixin, BaseFairQueryStrategy
         attack=None,
         standard_estimator=None,
         group_criterion="mean",
-        group_allocation="bootstrap",
+        group_allocation="auto",
         n_boot=1000,
         disagreement="hard",
         weights=(1.0, 1.0),
@@ -309,9 +314,9 @@ class JINQueryStrategy(_ScoringMixin, _StandardModelMixin, BaseFairQueryStrategy
         diversity_factor=3,
         uncertainty_weight=0.0,
         group_preference=0.5,
-        shrinkage_prior=0.0,
-        min_val_count=1,
-        max_group_share=None,
+        shrinkage_prior=25.0,
+        min_val_count=10,
+        max_group_share=0.2,
         predictability_threshold=0.85,
         max_candidates=None,
         random_state=None,

@@ -39,6 +39,10 @@ JIN_PRESETS = {
         "score_aggregation": "sum",
         "uncertainty_weight": 0.0,
         "diversity": None,
+        # issue 25's parts off (the constructor's defaults since then)
+        "shrinkage_prior": 0.0,
+        "min_val_count": 1,
+        "max_group_share": None,
     },
     # The default chosen by issue 15 (bootstrap allocation, hard disagreement).
     "jin_bootstrap": {
@@ -46,6 +50,9 @@ JIN_PRESETS = {
         "group_allocation": "bootstrap",
         "score_aggregation": "sum",
         "uncertainty_weight": 0.0,
+        "shrinkage_prior": 0.0,
+        "min_val_count": 1,
+        "max_group_share": None,
     },
     # Issue 25: a soft group preference over the whole pool, shrunk group
     # scores, a validation minimum and a per-query cap ...
@@ -58,7 +65,8 @@ JIN_PRESETS = {
         "min_val_count": 10,
         "max_group_share": 0.2,
     },
-    # Issue 25's validation choice (benchmarks/results/jin_soft.md): targeted
+    # Issue 25's validation choice (benchmarks/results/jin_soft.md), the
+    # constructor's defaults since issue 25: targeted
     # with the default scoring ("bootstrap") where the likely-worst group is
     # predictable from the features, the soft preference elsewhere; shrunk
     # group scores, a validation minimum and a per-query cap.
