@@ -77,6 +77,7 @@ for seed in (0, 1):
                 d.y_test,
                 sensitive_features=d.s_test,
                 n_labels=len(y_lab),
+                y_labelled=y_lab,  # the majority floor beside the curves
                 attack=PGD(eps=0.1, n_steps=20),
                 n_pool=len(pool),
             )

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils._validation import check_int
-from ._columns import RESULT_COLUMNS, report_row
+from ._columns import RESULT_COLUMNS, floor_row, report_row
 from ._settings import derive_seed, eval_attack_for, seeded
 
 __all__ = ["FRALRecorder"]
@@ -94,10 +94,13 @@ class FRALRecorder:
     >>> for n in (20, 30):
     ...     _ = net.fit(X[:n], y[:n])
     ...     _ = recorder.record(net, X[40:], y[40:], sensitive_features=s[40:],
-    ...                         n_labels=n, attack=PGD(eps=0.1, n_steps=3))
+    ...                         n_labels=n, y_labelled=y[:n],
+    ...                         attack=PGD(eps=0.1, n_steps=3))
     >>> df = recorder.to_frame()
     >>> df[["strategy", "seed", "round", "n_labels"]].values.tolist()
     [['random', 0, 0, 20], ['random', 0, 1, 30]]
+    >>> bool(df["floor_accuracy"].notna().all())
+    True
     """
 
     def __init__(self, strategy, seed=0, dataset="data", *, base_strategy=None):
@@ -132,6 +135,7 @@ class FRALRecorder:
         X_val=None,
         y_val=None,
         sensitive_features_val=None,
+        y_labelled=None,
         round=None,
         n_queried=None,
         n_pool=None,
@@ -166,6 +170,16 @@ class FRALRecorder:
         sensitive_features_val : array-like of shape (n_val,) or (n_val, k) or \
 None, default=None
             Validation groups; required with ``X_val``.
+        y_labelled : array-like of shape (n_labels,) or None, default=None
+            The labels the model was fitted on: fills the majority floor
+            columns (``floor_accuracy``, ``floor_worst_group_accuracy``,
+            ``floor_balanced_accuracy``: predicting the labelled set's
+            majority class for every test sample,
+            :func:`skfral.metrics.majority_floor`) that ``skfral report``,
+            the summaries and the curves show beside the strategies, and
+            that the warning about models no better than a constant
+            (:class:`~skfral.experiment.TrivialModelWarning`) compares with;
+            ``None`` leaves them NaN. Its length must be ``n_labels``.
         round : int or None, default=None
             The round number; ``None``: the next one (0 for the first call).
             Rounds must increase.
@@ -215,6 +229,15 @@ None, default=None
                 "three or none."
             )
 
+        if y_labelled is not None:
+            y_labelled = np.asarray(y_labelled)
+            if y_labelled.ndim != 1 or len(y_labelled) != n_labels:
+                raise ValueError(
+                    f"y_labelled has shape {y_labelled.shape}: expected the "
+                    f"n_labels={n_labels} labels the model was fitted on, one "
+                    "dimension."
+                )
+
         if attack is not None and not callable(getattr(attack, "perturb", None)):
             raise TypeError(
                 f"attack={attack!r} has type {type(attack).__name__}: expected "
@@ -261,6 +284,8 @@ None, default=None
             eval_seconds=eval_seconds,
         )
         metrics = report_row(report, {} if val_report is None else val_report)
+        if y_labelled is not None:
+            metrics.update(floor_row(y_labelled, y_test, sensitive_features))
         row.update({key: _plain(value) for key, value in metrics.items()})
         self.rows_.append(row)
         return dict(row)

@@ -177,3 +177,52 @@ def test_recorded_loop_feeds_summaries_curves_and_report(data, tmp_path):
     np.testing.assert_allclose(axes[0].get_lines()[0].get_xdata(), [30, 40])
     _, text, files = write_report(df, tmp_path, n_boot=100)
     assert "## data" in text and len(files) == 4
+
+
+def test_floor_columns_from_the_labelled_labels(data):
+    # issue 24: a recorded loop gets the majority floor when it says what the
+    # model was fitted on; computed here by hand from the labels.
+    X, y, s = data
+    X_test, y_test, s_test = X[100:], y[100:], s[100:]
+    net = _net().fit(X[:40], y[:40])
+    recorder = FRALRecorder(strategy="random")
+    row = recorder.record(
+        net,
+        X_test,
+        y_test,
+        sensitive_features=s_test,
+        n_labels=40,
+        y_labelled=y[:40],
+        attack=PGD(eps=0.1, n_steps=2),
+    )
+    counts = np.bincount(y[:40], minlength=2)
+    majority = int(np.argmax(counts))  # ties: the smallest label
+    by_group = [np.mean(y_test[s_test == g] == majority) for g in "ab"]
+    assert row["floor_accuracy"] == pytest.approx(np.mean(y_test == majority))
+    assert row["floor_worst_group_accuracy"] == pytest.approx(min(by_group))
+    assert row["floor_balanced_accuracy"] == pytest.approx(0.5)
+    # without y_labelled the floor stays unknown (NaN), never guessed
+    row = recorder.record(
+        net,
+        X_test,
+        y_test,
+        sensitive_features=s_test,
+        n_labels=40,
+        attack=PGD(eps=0.1, n_steps=2),
+    )
+    assert np.isnan(row["floor_worst_group_accuracy"])
+
+
+@pytest.mark.parametrize("y_labelled", [np.zeros(39, int), np.zeros((40, 1), int)])
+def test_y_labelled_must_match_n_labels(data, y_labelled):
+    X, y, s = data
+    net = _net().fit(X[:40], y[:40])
+    with pytest.raises(ValueError, match="y_labelled has shape .*n_labels=40"):
+        FRALRecorder(strategy="random").record(
+            net,
+            X[100:],
+            y[100:],
+            sensitive_features=s[100:],
+            n_labels=40,
+            y_labelled=y_labelled,
+        )
