@@ -220,7 +220,17 @@ class JINQueryStrategy(_ScoringMixin, _StandardModelMixin, BaseFairQueryStrategy
         ``predicted_class`` (the robust model's, used for class balance);
         and, unless ``group_allocation="none"``, ``group_rank`` (0 = the
         validation-worst group), ``group_score`` and, with ``"bootstrap"``,
-        ``p_worst`` (the group's probability of being the worst).
+        ``"soft"`` or ``"auto"``, ``p_worst`` (the group's probability of
+        being the worst). Under ``"soft"`` (or ``"auto"`` choosing it):
+        ``rank_score`` (the mean of the scaled ranks) and ``preference``
+        (``group_preference`` times ``p_worst``; ``score = rank_score +
+        preference``). With the issue-25 ranking (``"soft"``, ``"auto"``,
+        ``shrinkage_prior > 0`` or ``min_val_count > 1``, so with the
+        defaults): ``raw_group_score`` (the group's validation score before
+        shrinkage), ``group_val_count`` (its validation samples),
+        ``group_ranked`` (``min_val_count`` met) and ``allocation`` (the
+        allocation used); ``group_cap`` (the group's per-query cap) with
+        ``max_group_share``; ``targeting_auc`` under ``"auto"``.
 
     See Also
     --------
@@ -479,7 +489,10 @@ class JINQueryStrategy(_ScoringMixin, _StandardModelMixin, BaseFairQueryStrategy
     def _select_soft(self, query, attack, table, standard, caps):
         """Whole-pool ranking with the soft group preference, capped and balanced."""
         groups, k = query.groups, query.n_instances
-        members = self._group_candidates(query, dict.fromkeys(pd.unique(groups), 0))
+        # every group competes: with max_candidates, each group's share of the
+        # budget is its share of the pool (a stratified uniform subset)
+        counts = pd.Series(groups).value_counts(sort=False)
+        members = self._group_candidates(query, counts.to_dict())
         cand = np.sort(np.concatenate(list(members.values())))
         comp = self._components(
             query.estimator, standard, take_rows(query.X_pool, cand), attack
@@ -538,10 +551,11 @@ class JINQueryStrategy(_ScoringMixin, _StandardModelMixin, BaseFairQueryStrategy
             validation), ``I_adv``, ``I_mod``, ``entropy`` (of the robust
             model's prediction), ``score`` (the combined score
             used for ranking), ``predicted_class`` (column index of the robust
-            model's prediction) and ``candidate`` (whether the default
-            ``"worst"`` allocation would rank it; every sample under
-            ``"soft"``, where ``score`` includes ``group_preference`` times
-            the column ``p_worst``, added then).
+            model's prediction) and ``candidate`` (whether the sample's
+            group is the validation-worst one, the group the paper's
+            ``"worst"`` allocation ranks; every sample under ``"soft"``, where
+            ``score`` includes ``group_preference`` times the column
+            ``p_worst``, added then).
         """
         query = self._check_query(
             learner,

@@ -44,7 +44,8 @@ JIN_PRESETS = {
         "min_val_count": 1,
         "max_group_share": None,
     },
-    # The default chosen by issue 15 (bootstrap allocation, hard disagreement).
+    # The default from issue 15 to issue 25 (bootstrap allocation, hard
+    # disagreement, none of issue 25's parts): JIN before issue 25.
     "jin_bootstrap": {
         "disagreement": "hard",
         "group_allocation": "bootstrap",

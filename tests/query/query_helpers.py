@@ -5,6 +5,18 @@ import numpy as np
 import skfral  # noqa: F401  (applies the modAL shim)
 from skfral.nn import MLP, RobustNeuralNetClassifier
 
+# JINQueryStrategy's defaults before issue 25 made the preset "jin_auto" the
+# default (the preset "jin_bootstrap" spells out the same values). The
+# hand-computed answers of the JIN tests about one mechanism (weighted sum,
+# class balance, bootstrap allocation, ...) assume them: bootstrap allocation,
+# no shrinkage, every validation group ranked, no per-query cap.
+PRE_ISSUE_25 = dict(
+    group_allocation="bootstrap",
+    shrinkage_prior=0.0,
+    min_val_count=1,
+    max_group_share=None,
+)
+
 
 def make_data(n=240, n_features=4, seed=0):
     """Two groups; the minority (1) is shifted and noisier."""

@@ -11,13 +11,18 @@ from skfral.nn import PGD
 from skfral.query import JINQueryStrategy, disagreement_scores
 from skfral.query._base import round_robin
 
+from .query_helpers import PRE_ISSUE_25
+
 
 def jin(data, **kw):
+    """JIN with the settings before issue 25 (the answers below assume them:
+    unshrunk group scores, every validation group ranked, no cap)."""
     params = dict(
         X_val=data["X_val"],
         y_val=data["y_val"],
         sensitive_features_val=data["s_val"],
         random_state=0,
+        **PRE_ISSUE_25,
     )
     params.update(kw)
     return JINQueryStrategy(**params)

@@ -17,6 +17,7 @@ from skfral.query import JINQueryStrategy
 from skfral.query._allocation import allocate, worst_group_probabilities
 from skfral.utils._validation import largest_remainder
 
+from .query_helpers import PRE_ISSUE_25
 from .test_known_answers import (
     C,
     SwapToAdv,
@@ -64,8 +65,8 @@ def _jin(X_val, y_val, g_val, **kw):
         standard_estimator=proba_net(offset=C),
         disagreement="kl",
         class_balance=False,
-        group_allocation="bootstrap",
         random_state=0,
+        **PRE_ISSUE_25,  # bootstrap; no shrinkage, minimum or cap
     )
     params.update(kw)
     return JINQueryStrategy(**params)

@@ -199,6 +199,10 @@ def _soft_by_hand(X_pool, s_pool, p_worst, beta, k):
 
 
 def _soft(X_val, y_val, g_val, **kw):
+    """The soft preference; ``_jin`` pins the settings before issue 25 (no
+    shrinkage, every validation group ranked, no cap) unless a test gives
+    them: the answers below assume them (e.g. beta 5 takes the whole batch
+    from b, which only holds without ``max_group_share``)."""
     params = dict(group_allocation="soft", uncertainty_weight=1.0, n_boot=2000)
     params.update(kw)
     return _jin(X_val, y_val, g_val, **params)

@@ -38,6 +38,8 @@ from skfral.query import (
     WorstGroupSampling,
 )
 
+from .query_helpers import PRE_ISSUE_25
+
 C = 3  # classes of the probability-reading nets
 EMB = 2  # embedding width
 
@@ -818,6 +820,8 @@ def _jin_world(n_pool=12, seed=0):
 
 
 def _jin(X_val, y_val, g_val, **kw):
+    """JIN on the probability-reading nets, with the settings before issue 25
+    (the hand-computed answers below assume them)."""
     params = dict(
         X_val=X_val,
         y_val=y_val,
@@ -826,6 +830,7 @@ def _jin(X_val, y_val, g_val, **kw):
         standard_estimator=proba_net(offset=C),
         class_balance=False,
         random_state=0,
+        **PRE_ISSUE_25,
     )
     params.update(kw)
     return JINQueryStrategy(**params)
