@@ -7,10 +7,7 @@ robust model, and the one-line reason of every pick.
 
 import numpy as np
 
-from ..metrics import group_scores
-from ..nn import attack_from_net, final_net, split_estimator
 from ..query import STRATEGIES, get_strategy
-from ..utils._validation import check_random_state
 from ._catalog import build_estimator
 from ._label_data import take
 
@@ -119,66 +116,146 @@ def build_model(data, classes, random_state, net_params=None):
     return build_estimator(None, data.X, np.asarray(classes), random_state, net_params)
 
 
-_N_BOOT_REASON = 200
+def _jin_picks(strategy, idx):
+    """``strategy.last_query_`` rows of the picks ``idx``, in the order of ``idx``.
 
-
-def _p_worst(y, y_clean, y_adv, groups, criterion, rng):
-    """Share of validation bootstraps (rows resampled inside each group) in
-    which each group scores lowest; ``None`` for the balanced criteria."""
-    if criterion not in ("standard", "robust", "mean"):
-        return None
-    ok_c = (y_clean == y).astype(float)
-    ok_a = (y_adv == y).astype(float)
-    hits = {"standard": ok_c, "robust": ok_a, "mean": (ok_c + ok_a) / 2}[criterion]
-    names = sorted(set(groups.tolist()), key=str)
-    members = [np.flatnonzero(groups == g) for g in names]
-    wins = np.zeros(len(names))
-    for _ in range(_N_BOOT_REASON):
-        scores = np.array([hits[rng.choice(m, len(m))].mean() for m in members])
-        low = np.flatnonzero(scores == scores.min())
-        wins[low] += 1.0 / len(low)
-    return dict(zip(names, wins / _N_BOOT_REASON, strict=True))
-
-
-def _reasons_jin(strategy, est, X_val, y_val, s_val, rows_groups, parts, rng):
-    """One line per pick: its group's validation standing, its two inconsistencies.
-
-    The validation set is predicted and attacked once (the strategy's attack,
-    made with the true labels); ``p`` is the share of 200 bootstrap
-    resamples of the validation rows (inside each group) in which the group
-    scores lowest.
+    Matched by ``position`` (never by order); a pick missing from the frame is
+    a bug of the strategy.
     """
-    attack = strategy.attack or attack_from_net(final_net(est))
-    transform, net = split_estimator(est)
-    Xt = transform(X_val)
-    y_val = np.asarray(y_val, dtype=object)
-    classes = np.asarray(net.classes_, dtype=object)
-    y_clean = classes[net.predict_proba(Xt).argmax(axis=1)]
-    y_adv = classes[net.predict_proba(attack.perturb(net, Xt, y_val)).argmax(axis=1)]
-    s_val = np.asarray(s_val, dtype=object)
-    criterion = strategy.group_criterion
-    table = group_scores(y_val, y_clean, y_adv, s_val, criterion)
-    p = _p_worst(y_val, y_clean, y_adv, s_val, criterion, rng)
-    rank = {g: i for i, g in enumerate(table.index)}
-    reasons = []
-    for g, (i_adv, i_mod) in zip(rows_groups, parts, strict=True):
-        r = rank.get(g)
-        if r is None:
-            where = f"group {g} has no validation row"
-        else:
-            score = float(table.loc[g, "score"])
-            place = (
-                "is worst" if r == 0 else f"ranks {r + 1} of {len(table)} (1 = worst)"
-            )
-            extra = "" if p is None else f", p={p[g]:.2f} of being worst"
-            where = (
-                f"group {g} {place} on validation "
-                f"({criterion} accuracy {score:.2f}{extra})"
-            )
-        reasons.append(
-            f"{where}; adversarial inconsistency {i_adv:.2f}, "
-            f"model inconsistency {i_mod:.2f}"
+    frame = strategy.last_query_.set_index("position", drop=False)
+    missing = sorted(set(idx.tolist()) - set(frame.index.tolist()))
+    if missing or not frame.index.is_unique:
+        raise RuntimeError(
+            f"{type(strategy).__name__}.last_query_ does not describe picks "
+            f"{missing[:5]} (or repeats a position): this is a bug, please report it."
         )
+    return frame.loc[idx].reset_index(drop=True)
+
+
+def _present(row, name):
+    """``row[name]`` when the column exists and is not missing, else ``None``."""
+    value = row.get(name)
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return None
+    return value
+
+
+def _unranked(row):
+    """Whether ``last_query_`` says the pick's group was not ranked."""
+    ranked = _present(row, "group_ranked")
+    return ranked is not None and not bool(ranked)
+
+
+def _filled_in(row, allocation):
+    """Whether a hard allocation gave the group no picks of its own.
+
+    An unranked group, a group other than the worst under "worst", and a
+    group with ``p_worst == 0`` under "bootstrap" get picks only when the
+    targeted groups' caps or pools cannot take the whole batch.
+    """
+    if _unranked(row):
+        return True
+    rank, p = _present(row, "group_rank"), _present(row, "p_worst")
+    if allocation == "worst" and rank is not None:
+        return int(rank) > 0
+    return allocation == "bootstrap" and p is not None and float(p) == 0.0
+
+
+def _group_standing(strategy, row, allocation):
+    """Where the pick's group stands in the validation ranking JIN used."""
+    g = row["group"]
+    rank = _present(row, "group_rank")
+    if rank is None:
+        if allocation == "none" and strategy.group_allocation == "none":
+            return f"group {g} (groups not ranked: group_allocation='none')"
+        return (
+            f"group {g} (no group ranked: no pool group has "
+            f"min_val_count={strategy.min_val_count} validation rows)"
+        )
+    n = _present(row, "group_val_count")
+    if _unranked(row):
+        return (
+            f"group {g} is not ranked ({int(n)} validation rows, fewer than "
+            f"min_val_count={strategy.min_val_count})"
+        )
+    rank = int(rank)
+    place = "is worst" if rank == 0 else f"ranks {rank + 1} (1 = worst)"
+    score = f"{strategy.group_criterion} accuracy {float(row['group_score']):.2f}"
+    raw = _present(row, "raw_group_score")
+    if raw is not None and strategy.shrinkage_prior > 0:
+        details = [
+            f"{score} shrunk toward the overall score",
+            f"{float(raw):.2f} on its {int(n)} rows",
+        ]
+    elif n is not None:
+        details = [f"{score} on its {int(n)} rows"]
+    else:
+        details = [score]
+    p = _present(row, "p_worst")
+    if p is not None and allocation != "soft":
+        details.append(f"p={float(p):.2f} of being worst")
+    return f"group {g} {place} on validation ({'; '.join(details)})"
+
+
+def _targeting(strategy, row, allocation):
+    """How JIN used the group: targeted, filled in, soft preference or none."""
+    extra = []
+    cap = _present(row, "group_cap")
+    if cap is not None:
+        extra.append(f"group cap {int(cap)}")
+    auc = _present(row, "targeting_auc")
+    if auc is not None:
+        sign = ">=" if allocation == "bootstrap" else "<"
+        extra.append(
+            f"auto: targeting AUC {float(auc):.2f} {sign} "
+            f"{strategy.predictability_threshold:g}"
+        )
+    if allocation == "soft":
+        pref, base = _present(row, "preference"), _present(row, "rank_score")
+        if _present(row, "group_rank") is None:
+            head = "no group preference (rank score"
+            head += "" if base is None else f" {float(base):.2f}"
+        else:
+            p = float(_present(row, "p_worst") or 0.0)
+            head = f"soft preference (p={p:.2f} of being worst"
+            if pref is not None and base is not None:
+                head += f", +{float(pref):.2f} on rank score {float(base):.2f}"
+        return "; ".join([head, *extra]) + ")"
+    if allocation == "none":
+        return "not targeted (every pool row competes)"
+    if _filled_in(row, allocation):
+        head = (
+            f"filled in ({allocation}: the targeted groups could not take the "
+            "whole batch"
+        )
+    else:
+        head = f"targeted ({allocation}"
+    return "; ".join([head, *extra]) + ")"
+
+
+def _reasons_jin(strategy, picks):
+    """One line per pick from ``picks`` (its ``last_query_`` rows): only what JIN used.
+
+    The group's place in JIN's validation ranking (its shrunk score, raw score
+    and count, and ``p_worst`` when JIN computed them; a group below
+    ``min_val_count`` is said to be unranked), how the group was used (the
+    allocation, the per-group cap, the gate of "auto", the soft preference)
+    and the sample's inconsistencies (and entropy when JIN scored it).
+    """
+    default = getattr(strategy, "group_allocation_", strategy.group_allocation)
+    reasons = []
+    for row in picks.to_dict("records"):
+        allocation = str(_present(row, "allocation") or default)
+        line = (
+            f"{_group_standing(strategy, row, allocation)}; "
+            f"{_targeting(strategy, row, allocation)}; "
+            f"adversarial inconsistency {float(row['adversarial_inconsistency']):.2f}, "
+            f"model inconsistency {float(row['model_inconsistency']):.2f}"
+        )
+        entropy = _present(row, "entropy")
+        if entropy is not None:
+            line += f", entropy {float(entropy):.2f}"
+        reasons.append(line)
     return reasons
 
 
@@ -202,26 +279,16 @@ def _run_strategy(name, params, data, est, fit_rows, val_rows, budget, seed):
     if STRATEGIES[name].requires_labelled:
         kwargs.update(X_labelled=X_fit, y_labelled=y_fit)
     parts = {}
-    if name == "jin":
-        util = strategy.utilities(est, X_pool, **kwargs)
     n = min(budget, len(pool))
     idx, scores = strategy(est, X_pool, n, **kwargs)
     idx = np.asarray(idx, dtype=np.intp)
     if name == "jin":
+        picks = _jin_picks(strategy, idx)
         parts = {
-            "adversarial_inconsistency": util["I_adv"].to_numpy()[idx],
-            "model_inconsistency": util["I_mod"].to_numpy()[idx],
+            "adversarial_inconsistency": picks["adversarial_inconsistency"].to_numpy(),
+            "model_inconsistency": picks["model_inconsistency"].to_numpy(),
         }
-        reasons = _reasons_jin(
-            strategy,
-            est,
-            params["X_val"],
-            params["y_val"],
-            params["sensitive_features_val"],
-            s_pool[idx],
-            zip(parts["adversarial_inconsistency"], parts["model_inconsistency"]),
-            check_random_state(seed),
-        )
+        reasons = _reasons_jin(strategy, picks)
     else:
         reasons = [
             f"{name} score {float(sc):.3g}: pick {k + 1} of {n} among "
