@@ -400,7 +400,7 @@ def _tasks(args):
             strategies = _strategies(args, dataset)
             order = [s for s in PRIORITY if s in strategies]
             order += [s for s in strategies if s not in order]
-            for seed in range(args.seeds):
+            for seed in range(args.seed_from, args.seeds):
                 for name in order:
                     if (name in PRIORITY) == first:
                         tasks.append((dataset, seed, name, strategies[name]))
@@ -1150,6 +1150,13 @@ def main(argv=None):
     parser.add_argument("--strategies", default=None, help="comma-separated subset")
     parser.add_argument(
         "--seeds", type=int, default=None, help="default: 10 (quality), 5 (ablation)"
+    )
+    parser.add_argument(
+        "--seed-from",
+        type=int,
+        default=0,
+        help="run only seeds SEED_FROM..SEEDS-1 (a second process on the same "
+        "--out takes other seeds; the report always reads seeds 0..SEEDS-1)",
     )
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--budget", type=int, default=20)
