@@ -620,7 +620,12 @@ def dataset_section(sub, dataset, args, apgd=None):
         _md(header, rows),
         "",
     ]
-    for focus in [f for f in FOCUS if f in strategies]:
+    for focus, (agg, title) in [
+        (f, a)
+        for f in FOCUS
+        if f in strategies
+        for a in (("rounds", "mean over rounds"), ("final", "final round"))
+    ]:
         header = ["baseline"] + [SHORT[m] for m in metrics]
         rows = []
         notes = {}
@@ -633,7 +638,7 @@ def dataset_section(sub, dataset, args, apgd=None):
                     (comps["strategy"] == focus)
                     & (comps["baseline"] == baseline)
                     & (comps["metric"] == m)
-                    & (comps["aggregate"] == "rounds")
+                    & (comps["aggregate"] == agg)
                 ].iloc[0]
                 p = "-" if not pd.notna(r["p_value"]) else f"{r['p_value']:.3f}"
                 mark = verdict_mark(r["outcome"], r["note"])
@@ -647,7 +652,7 @@ def dataset_section(sub, dataset, args, apgd=None):
                     notes.setdefault(baseline, dict.fromkeys([]))[part] = None
             rows.append(row)
         parts += [
-            f"#### {focus} minus each baseline, mean over rounds: paired difference "
+            f"#### {focus} minus each baseline, {title}: paired difference "
             "[95% t CI], Wilcoxon p, (seeds better / seeds), W = win, L = loss",
             "",
             _md(header, rows),
@@ -659,6 +664,74 @@ def dataset_section(sub, dataset, args, apgd=None):
     if apgd is not None and not apgd.empty:
         parts += apgd_section(sub, apgd, dataset)
     return parts
+
+
+BAR_BASELINES = (
+    "random",
+    "entropy",
+    "margin",
+    "least_confidence",
+    "coreset",
+    "badge",
+    "worst_group",
+    "fal",
+)
+BAR_METRICS = ("worst_group_robust_accuracy", "worst_group_robust_balanced_accuracy")
+
+
+def bar_section(df, lead="jin"):
+    """Issue 25's bar, checked on the tables: the lead's losses and wins.
+
+    Bar: no loss against a baseline (``BAR_BASELINES``) on any data set, on
+    worst-group robust accuracy and its balanced version, mean over rounds
+    and final round; a win against random on at least four data sets and
+    against entropy on at least two (worst-group robust, mean over rounds).
+    Verdicts are :func:`skfral.experiment.verdict`'s; other variants of JIN
+    are listed apart (they are not baselines).
+    """
+    comps = paired_comparisons(
+        df[df["strategy"].isin((lead, *BAR_BASELINES, *FOCUS, "jin_bootstrap"))],
+        metrics=[m for m in BAR_METRICS if m in df.columns],
+        n_boot=N_BOOT,
+        random_state=0,
+    )
+    comps = comps[comps["strategy"] == lead]
+    losses = comps[comps["outcome"] == "loss"]
+    base_losses = losses[losses["baseline"].isin(BAR_BASELINES)]
+    other_losses = losses[~losses["baseline"].isin(BAR_BASELINES)]
+    main = comps[
+        (comps["metric"] == "worst_group_robust_accuracy")
+        & (comps["aggregate"] == "rounds")
+        & (comps["outcome"] == "win")
+    ]
+    win_random = sorted(main[main["baseline"] == "random"]["dataset"])
+    win_entropy = sorted(main[main["baseline"] == "entropy"]["dataset"])
+
+    def _list(rows):
+        return (
+            "; ".join(
+                f"{r.dataset} {r.baseline} {SHORT.get(r.metric, r.metric)} "
+                f"({r.aggregate}) {r.mean:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]"
+                for r in rows.itertuples()
+            )
+            or "none"
+        )
+
+    ok = base_losses.empty and len(win_random) >= 4 and len(win_entropy) >= 2
+    return "\n".join(
+        [
+            f"#### The bar of issue 25 for `{lead}`: {'met' if ok else 'not met'}",
+            "",
+            f"- Losses to a baseline ({', '.join(BAR_BASELINES)}), WG robust and "
+            f"WG bal. robust, mean over rounds and final round: {_list(base_losses)}.",
+            f"- Wins against random (WG robust, mean over rounds): "
+            f"{len(win_random)} data set(s) ({', '.join(win_random) or 'none'}; "
+            "at least 4 wanted).",
+            f"- Wins against entropy: {len(win_entropy)} data set(s) "
+            f"({', '.join(win_entropy) or 'none'}; at least 2 wanted).",
+            f"- Losses to other variants of JIN (not baselines): {_list(other_losses)}.",
+        ]
+    )
 
 
 def _final_state(args, dataset, strategy, seed):
@@ -1119,6 +1192,8 @@ def report(args):
             "the other strategies)",
             "",
             headline(df, args),
+            "",
+            bar_section(df, lead=args.lead),
         ]
     FIGURES.mkdir(parents=True, exist_ok=True)
     for dataset, sub in df.groupby("dataset", sort=False):
