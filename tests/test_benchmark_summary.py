@@ -162,3 +162,55 @@ def test_report_regenerates_from_the_saved_cell_values(tmp_path, monkeypatch, ca
     synthetic = text.split("### synthetic")[1].split("### german")[0]
     assert "**W**" in synthetic
     assert (tmp_path / "figures" / "quality_synthetic.png").exists()
+
+
+def _bar_table(deltas):
+    """jin = baseline + delta + seed noise, 8 seeds, per (data set, baseline)."""
+    rows = []
+    rng = np.random.default_rng(1)
+    for dataset, by_baseline in deltas.items():
+        for seed in range(8):
+            base = 0.5 + 0.05 * rng.random()
+            values = {"jin": base}
+            for baseline, delta in by_baseline.items():
+                values[baseline] = base - delta + 0.002 * rng.standard_normal()
+            for strategy, value in values.items():
+                for rnd in range(2):
+                    rows.append(
+                        {
+                            "dataset": dataset,
+                            "strategy": strategy,
+                            "seed": seed,
+                            "round": rnd,
+                            "worst_group_robust_accuracy": value,
+                            "worst_group_robust_balanced_accuracy": value - 0.1,
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def test_bar_section_met_only_with_no_loss_and_enough_wins():
+    # jin clearly above random everywhere and above entropy on two data sets
+    wins = {d: {"random": 0.05, "entropy": 0.0} for d in ("a", "b", "c", "d")}
+    wins["a"]["entropy"] = wins["b"]["entropy"] = 0.05
+    text = bq.bar_section(_bar_table(wins))
+    assert "`jin`: met" in text
+    assert "4 data set(s) (a, b, c, d;" in text
+    assert "Wins against entropy: 2 data set(s) (a, b;" in text
+    # one clear loss to a baseline (badge on d) breaks the bar and is named
+    wins["d"]["badge"] = -0.05
+    text = bq.bar_section(_bar_table(wins))
+    assert "`jin`: not met" in text
+    assert "d badge WG robust (rounds) -0.05" in text
+    # three data sets beaten by random's margin are not enough
+    text = bq.bar_section(_bar_table({d: wins[d] for d in ("a", "b", "c")}))
+    assert "`jin`: not met" in text
+
+
+def test_bar_section_lists_losses_to_jin_variants_apart():
+    table = _bar_table(
+        {d: {"random": 0.05, "entropy": 0.05, "jin_paper": -0.05} for d in "abcd"}
+    )
+    text = bq.bar_section(table)
+    assert "`jin`: met" in text  # jin_paper is not a baseline
+    assert "Losses to other variants of JIN (not baselines): a jin_paper" in text
