@@ -93,7 +93,7 @@ QUALITY = {
     "jin_bootstrap": ("jin", {"group_allocation": "bootstrap", **PRE_25}),
     "jin_paper": ("jin", JIN_PAPER),
     # Earlier variants (the default before issue 15, "worst"; issue 25's
-    # "soft" for every data set) are compared in jin_allocation.md and
+    # "soft" for every data set) are compared in archive/jin_allocation_issue15.md and
     # jin_soft.md (bench_jin_allocation), not here.
 }
 
