@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..utils._files import fsync_dir
 from ..utils._validation import did_you_mean
 
 __all__ = ["LabellingData", "read_labelling_data"]
@@ -450,21 +451,8 @@ def commit(moves, staging):
                 os.replace(dst, staging / f".old-{i}")
             os.replace(src, dst)
         for folder in {Path(dst).parent for _, dst in moves}:
-            _fsync_dir(folder)
+            fsync_dir(folder)
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _fsync_dir(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_table(frame, path, fmt=None):

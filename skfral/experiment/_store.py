@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..nn import load_checkpoint, save_checkpoint
+from ..utils._files import fsync_dir
 
 __all__ = [
     "CellStore",
@@ -82,7 +83,7 @@ def atomic_write(path, data, *, mode="w"):
         except OSError:
             pass
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _umask():
@@ -97,19 +98,6 @@ def _umask():
     mask = os.umask(0o022)  # pragma: no cover
     os.umask(mask)  # pragma: no cover
     return mask  # pragma: no cover
-
-
-def _fsync_dir(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 def jsonable(value):
