@@ -331,10 +331,8 @@ def _reuse_cell(args, dataset, seed, name, target):
         results.to_csv(tmp / "results.csv", index=False)
         spec = config["strategies"].pop(source_name)
         config["strategies"][name] = spec
-        for key in ("last_grid",):
-            grid = manifest.get(key) or {}
-            if "strategies" in grid:
-                grid["strategies"] = [name]
+        if "strategies" in (manifest.get("last_grid") or {}):
+            manifest["last_grid"]["strategies"] = [name]
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
         (tmp / REUSE_MARK).write_text(
             json.dumps(
